@@ -1,0 +1,140 @@
+/*
+ * TLS SignatureSchemes: RSA PKCS#1 v1.5, RSA-PSS-RSAE, ECDSA, Ed25519.
+ */
+#include "crypto/crypto.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <string.h>
+
+enum sig_kind { SIG_RSA_PKCS1, SIG_RSA_PSS, SIG_ECDSA, SIG_ED25519 };
+
+typedef struct sig_scheme {
+    uint16_t scheme;
+    enum sig_kind kind;
+    enum latch_hash_id hash; /* unused for Ed25519 */
+    int curve_nid;           /* ECDSA only */
+} sig_scheme;
+
+static const sig_scheme schemes[] = {
+    {LATCH_SIG_RSA_PKCS1_SHA256, SIG_RSA_PKCS1, LATCH_HASH_SHA256, NID_undef},
+    {LATCH_SIG_RSA_PKCS1_SHA384, SIG_RSA_PKCS1, LATCH_HASH_SHA384, NID_undef},
+    {LATCH_SIG_RSA_PKCS1_SHA512, SIG_RSA_PKCS1, LATCH_HASH_SHA512, NID_undef},
+    {LATCH_SIG_ECDSA_SECP256R1_SHA256, SIG_ECDSA, LATCH_HASH_SHA256, NID_X9_62_prime256v1},
+    {LATCH_SIG_ECDSA_SECP384R1_SHA384, SIG_ECDSA, LATCH_HASH_SHA384, NID_secp384r1},
+    {LATCH_SIG_RSA_PSS_RSAE_SHA256, SIG_RSA_PSS, LATCH_HASH_SHA256, NID_undef},
+    {LATCH_SIG_RSA_PSS_RSAE_SHA384, SIG_RSA_PSS, LATCH_HASH_SHA384, NID_undef},
+    {LATCH_SIG_RSA_PSS_RSAE_SHA512, SIG_RSA_PSS, LATCH_HASH_SHA512, NID_undef},
+    {LATCH_SIG_ED25519, SIG_ED25519, LATCH_HASH_SHA256, NID_undef},
+};
+
+static const sig_scheme *find_scheme(uint16_t scheme)
+{
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (schemes[i].scheme == scheme)
+            return &schemes[i];
+    return NULL;
+}
+
+static int key_curve_nid(EVP_PKEY *key)
+{
+    char name[64];
+    size_t len = 0;
+    int nid;
+
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
+                                       &len) != 1)
+        return NID_undef;
+    nid = OBJ_txt2nid(name);
+    return nid != NID_undef ? nid : EC_curve_nist2nid(name);
+}
+
+static int scheme_fits(const sig_scheme *s, EVP_PKEY *key)
+{
+    size_t hlen = latch_hash_len(s->hash);
+
+    switch (s->kind) {
+    case SIG_RSA_PKCS1:
+        return EVP_PKEY_is_a(key, "RSA");
+    case SIG_RSA_PSS:
+        /* EMSA-PSS with salt = hash length needs emLen >= 2*hLen + 2. */
+        return EVP_PKEY_is_a(key, "RSA") &&
+               (size_t)(EVP_PKEY_get_bits(key) - 1) >= 8 * (2 * hlen + 2);
+    case SIG_ECDSA:
+        return EVP_PKEY_is_a(key, "EC") && key_curve_nid(key) == s->curve_nid;
+    case SIG_ED25519:
+        return EVP_PKEY_is_a(key, "ED25519");
+    }
+    return 0;
+}
+
+int latch_sig_scheme_fits_key(uint16_t scheme, EVP_PKEY *key)
+{
+    const sig_scheme *s = find_scheme(scheme);
+    return s != NULL && key != NULL && scheme_fits(s, key);
+}
+
+/* Digest context ready to sign (sign=1) or verify (sign=0); NULL on error. */
+static EVP_MD_CTX *sig_ctx(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key, int sign)
+{
+    const sig_scheme *s = find_scheme(scheme);
+    const EVP_MD *md;
+    EVP_PKEY_CTX *pctx = NULL;
+    EVP_MD_CTX *mctx;
+    int ok;
+
+    if (s == NULL || key == NULL || !scheme_fits(s, key))
+        return NULL;
+    md = s->kind == SIG_ED25519 ? NULL : crypto->md[s->hash];
+    if ((s->kind != SIG_ED25519 && md == NULL) || (mctx = EVP_MD_CTX_new()) == NULL)
+        return NULL;
+    ok = sign ? EVP_DigestSignInit(mctx, &pctx, md, NULL, key) == 1
+              : EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key) == 1;
+    if (ok && s->kind == SIG_RSA_PKCS1)
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+    if (ok && s->kind == SIG_RSA_PSS)
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) == 1;
+    if (!ok) {
+        EVP_MD_CTX_free(mctx);
+        return NULL;
+    }
+    return mctx;
+}
+
+int latch_sign(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+               const uint8_t *tbs, size_t tbs_len, uint8_t *sig, size_t *sig_len)
+{
+    EVP_MD_CTX *mctx = sig_ctx(crypto, scheme, key, 1);
+    size_t len = 0;
+    int ok;
+
+    if (mctx == NULL)
+        return -1;
+    ok = EVP_DigestSign(mctx, NULL, &len, tbs, tbs_len) == 1 && len <= LATCH_MAX_SIGNATURE &&
+         EVP_DigestSign(mctx, sig, &len, tbs, tbs_len) == 1;
+    EVP_MD_CTX_free(mctx);
+    if (!ok)
+        return -1;
+    *sig_len = len;
+    return 0;
+}
+
+int latch_verify(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                 const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
+    EVP_MD_CTX *mctx;
+    int ok;
+
+    if (sig == NULL || sig_len == 0 || sig_len > LATCH_MAX_SIGNATURE)
+        return -1;
+    if ((mctx = sig_ctx(crypto, scheme, key, 0)) == NULL)
+        return -1;
+    ok = EVP_DigestVerify(mctx, sig, sig_len, tbs, tbs_len) == 1;
+    EVP_MD_CTX_free(mctx);
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,118 @@
+/* The application side of latch_conn: plaintext, status, negotiated values. */
+#include <string.h>
+
+#include "engine/internal.h"
+#include "util/error.h"
+
+const uint8_t *latch_conn_send_buf(latch_conn *c, size_t *len)
+{
+    *len = byte_queue_length(&c->send);
+    return byte_queue_front(&c->send);
+}
+
+void latch_conn_send_done(latch_conn *c, size_t n)
+{
+    size_t have = byte_queue_length(&c->send);
+    byte_queue_consume(&c->send, n < have ? n : have);
+}
+
+ssize_t latch_conn_read(latch_conn *c, void *buf, size_t len)
+{
+    size_t have = byte_queue_length(&c->app_in);
+    if (have > 0) {
+        size_t n = have < len ? have : len;
+        memcpy(buf, byte_queue_front(&c->app_in), n);
+        byte_queue_consume(&c->app_in, n);
+        return (ssize_t)n;
+    }
+    if (c->peer_closed)
+        return 0;
+    if (c->failed)
+        return -(ssize_t)c->error;
+    return -(ssize_t)LATCH_ERR_WOULD_BLOCK;
+}
+
+ssize_t latch_conn_write(latch_conn *c, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    size_t done = 0;
+    if (c->failed)
+        return -(ssize_t)c->error;
+    if (c->close_sent)
+        return -(ssize_t)LATCH_ERR_CLOSED;
+    if (!c->handshake_done)
+        return -(ssize_t)LATCH_ERR_WOULD_BLOCK;
+    while (done < len) {
+        size_t n = len - done > RECORD_MAX_PLAINTEXT ? RECORD_MAX_PLAINTEXT : len - done;
+        int err = record_write(&c->write, &c->send, CONTENT_APPLICATION_DATA, c->record_version,
+                               p + done, n);
+        if (err != 0)
+            return -(ssize_t)engine_fail(c, err, "cannot protect application data");
+        latch_event ev = {0};
+        ev.kind = LATCH_EVENT_APPLICATION_DATA_SENT;
+        ev.from_client = c->is_client;
+        ev.content_type = CONTENT_APPLICATION_DATA;
+        ev.length = n;
+        ev.name = "application data";
+        engine_emit_event(c, &ev);
+        done += n;
+    }
+    return (ssize_t)len;
+}
+
+int latch_conn_close(latch_conn *c)
+{
+    if (c->close_sent || c->failed)
+        return 0;
+    c->close_sent = 1;
+    return engine_send_alert(c, LATCH_ALERT_LEVEL_WARNING, LATCH_ALERT_CLOSE_NOTIFY);
+}
+
+unsigned latch_conn_status(const latch_conn *c)
+{
+    unsigned s = 0;
+    if (!c->failed && !c->peer_closed)
+        s |= LATCH_STATUS_WANT_RECV;
+    if (byte_queue_length(&c->send) > 0)
+        s |= LATCH_STATUS_HAS_SEND;
+    if (byte_queue_length(&c->app_in) > 0)
+        s |= LATCH_STATUS_HAS_APP;
+    if (c->handshake_done && !c->failed)
+        s |= LATCH_STATUS_READY;
+    if (c->peer_closed)
+        s |= LATCH_STATUS_CLOSED;
+    if (c->failed)
+        s |= LATCH_STATUS_FAILED;
+    return s;
+}
+
+latch_error latch_conn_error(const latch_conn *c) { return c->failed ? c->error : LATCH_OK; }
+
+const char *latch_conn_error_reason(const latch_conn *c)
+{
+    return c->failed ? c->reason : "";
+}
+
+int latch_conn_alert(const latch_conn *c, int *sent)
+{
+    if (sent != NULL)
+        *sent = c->alert_sent;
+    return c->failed && (c->alert_sent || c->error == LATCH_ERR_PEER_ALERT) ? c->alert : -1;
+}
+
+uint16_t latch_conn_version(const latch_conn *c) { return c->version; }
+uint16_t latch_conn_cipher_suite(const latch_conn *c) { return c->suite ? c->suite->id : 0; }
+const char *latch_conn_cipher_suite_name(const latch_conn *c)
+{
+    return c->suite ? c->suite->name : "none";
+}
+const char *latch_conn_group_name(const latch_conn *c)
+{
+    return c->group ? latch_group_name(c->group) : "none";
+}
+const char *latch_conn_alpn(const latch_conn *c) { return c->alpn[0] ? c->alpn : NULL; }
+const char *latch_conn_server_name(const latch_conn *c)
+{
+    return c->server_name[0] ? c->server_name : NULL;
+}
+int latch_conn_extended_master_secret(const latch_conn *c) { return c->extended_master_secret; }

@@ -1,0 +1,205 @@
+/* latch_config: built once, then shared read-only by its connections. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine/internal.h"
+#include "util/error.h"
+
+static uint64_t default_monotonic_us(void *arg)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int config_fail(latch_config *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int config_fail(latch_config *cfg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
+    va_end(ap);
+    return LATCH_ERR_CONFIG;
+}
+
+latch_config *latch_config_new(enum latch_role role)
+{
+    latch_config *cfg = calloc(1, sizeof *cfg);
+    if (cfg == NULL)
+        return NULL;
+    if (latch_crypto_init(&cfg->crypto) != 0) {
+        free(cfg);
+        return NULL;
+    }
+    cfg->role = role;
+    memcpy(cfg->suites, suite_default_order, suite_default_count * sizeof(uint16_t));
+    cfg->suite_count = suite_default_count;
+    memcpy(cfg->groups, group_default_order, group_default_count * sizeof(uint16_t));
+    cfg->group_count = group_default_count;
+    cfg->min_version = LATCH_VERSION_TLS12;
+    cfg->max_version = LATCH_VERSION_TLS12;
+    cfg->verify = role == LATCH_ROLE_CLIENT;
+    cfg->random = latch_random_default;
+    cfg->clock_us = default_monotonic_us;
+    return cfg;
+}
+
+void latch_config_free(latch_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < cfg->cert_count; i++)
+        latch_cert_key_free(cfg->certs[i]);
+    X509_STORE_free(cfg->trust);
+    free(cfg->ca_file);
+    free(cfg->ca_path);
+    latch_crypto_cleanup(&cfg->crypto);
+    free(cfg);
+}
+
+const char *latch_config_error(const latch_config *cfg) { return cfg->error; }
+
+int latch_config_add_cert_key_files(latch_config *cfg, const char *cert_file,
+                                    const char *key_file)
+{
+    char reason[400];
+    if (cfg->cert_count == LATCH_MAX_CERTS)
+        return config_fail(cfg, "at most %d certificate/key pairs", LATCH_MAX_CERTS);
+    latch_cert_key *ck = latch_cert_key_load(cert_file, key_file, reason, sizeof reason);
+    if (ck == NULL)
+        return config_fail(cfg, "%s", reason);
+    cfg->certs[cfg->cert_count++] = ck;
+    return 0;
+}
+
+int latch_config_set_ca(latch_config *cfg, const char *ca_file, const char *ca_path)
+{
+    char reason[400];
+    X509_STORE *store = latch_trust_store_new(ca_file, ca_path, reason, sizeof reason);
+    if (store == NULL)
+        return config_fail(cfg, "%s", reason);
+    X509_STORE_free(cfg->trust);
+    cfg->trust = store;
+    return 0;
+}
+
+void latch_config_set_verify(latch_config *cfg, int verify) { cfg->verify = verify != 0; }
+
+/* Names of things latch refuses outright, with the reason. */
+static const char *insecure_reason(const char *name)
+{
+    static const struct {
+        const char *needle, *why;
+    } refused[] = {
+        {"RC4", "RC4 is broken (RFC 7465)"},   {"3DES", "3DES is a 64-bit block cipher (Sweet32)"},
+        {"_DES_", "DES is broken"},            {"MD5", "MD5 is broken"},
+        {"EXPORT", "export ciphers are broken (FREAK/Logjam)"},
+        {"NULL", "NULL ciphers do not encrypt"}, {"anon", "anonymous suites have no authentication"},
+        {"CBC", "CBC suites are only in the old profile (not yet available)"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (strstr(name, refused[i].needle) != NULL)
+            return refused[i].why;
+    return NULL;
+}
+
+int latch_config_set_ciphers(latch_config *cfg, const char *list)
+{
+    uint16_t ids[LATCH_MAX_SUITES];
+    char bad[128] = "";
+    int n = parse_name_list(list, suite_id_by_name, ids, LATCH_MAX_SUITES, bad, sizeof bad);
+    if (n < 0) {
+        const char *why = insecure_reason(bad);
+        if (why != NULL)
+            return config_fail(cfg, "cipher suite %s refused: %s", bad, why);
+        return config_fail(cfg, "unknown cipher suite '%s' (use IANA names, e.g. "
+                                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)", bad);
+    }
+    if (n == 0)
+        return config_fail(cfg, "empty cipher suite list");
+    memcpy(cfg->suites, ids, (size_t)n * sizeof ids[0]);
+    cfg->suite_count = (size_t)n;
+    return 0;
+}
+
+int latch_config_set_groups(latch_config *cfg, const char *list)
+{
+    uint16_t ids[LATCH_MAX_GROUPS];
+    char bad[128] = "";
+    int n = parse_name_list(list, group_by_name, ids, LATCH_MAX_GROUPS, bad, sizeof bad);
+    if (n < 0)
+        return config_fail(cfg, "unknown group '%s' (x25519, secp256r1, secp384r1)", bad);
+    if (n == 0)
+        return config_fail(cfg, "empty group list");
+    memcpy(cfg->groups, ids, (size_t)n * sizeof ids[0]);
+    cfg->group_count = (size_t)n;
+    return 0;
+}
+
+uint16_t latch_version_parse(const char *text)
+{
+    if (strcmp(text, "1.2") == 0 || strcasecmp(text, "TLSv1.2") == 0)
+        return LATCH_VERSION_TLS12;
+    if (strcmp(text, "1.3") == 0 || strcasecmp(text, "TLSv1.3") == 0)
+        return LATCH_VERSION_TLS13;
+    return 0;
+}
+
+int latch_config_set_versions(latch_config *cfg, uint16_t min_version, uint16_t max_version)
+{
+    if (min_version < LATCH_VERSION_TLS12 || max_version < LATCH_VERSION_TLS12)
+        return config_fail(cfg, "SSL 3.0, TLS 1.0 and TLS 1.1 are refused (RFC 8996); "
+                                "the minimum is TLS 1.2");
+    if (min_version > max_version)
+        return config_fail(cfg, "minimum version is above the maximum");
+    if (min_version > LATCH_VERSION_TLS12)
+        return config_fail(cfg, "TLS 1.3 is not implemented yet; use 1.2");
+    cfg->min_version = min_version;
+    cfg->max_version = LATCH_VERSION_TLS12; /* 1.3 arrives with its own issue */
+    return 0;
+}
+
+int latch_config_set_alpn(latch_config *cfg, const char *list)
+{
+    size_t len = 0;
+    const char *p = list;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n > 255 || len + 1 + n > sizeof cfg->alpn)
+            return config_fail(cfg, "invalid ALPN list '%s'", list);
+        cfg->alpn[len++] = (uint8_t)n;
+        memcpy(cfg->alpn + len, p, n);
+        len += n;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    cfg->alpn_len = len;
+    return 0;
+}
+
+void latch_config_set_observer(latch_config *cfg, latch_observer_fn fn, void *arg)
+{
+    cfg->observer = fn;
+    cfg->observer_arg = arg;
+}
+
+void latch_config_set_random(latch_config *cfg, latch_random_fn fn, void *arg)
+{
+    cfg->random = fn ? fn : latch_random_default;
+    cfg->random_arg = fn ? arg : NULL;
+}
+
+void latch_config_set_clock(latch_config *cfg, latch_clock_fn monotonic_us,
+                            latch_clock_fn wall_seconds, void *arg)
+{
+    cfg->clock_us = monotonic_us ? monotonic_us : default_monotonic_us;
+    cfg->clock_wall = wall_seconds;
+    cfg->clock_arg = arg;
+}

@@ -1,0 +1,217 @@
+/* latch_conn: the sans-I/O connection.  Bytes in, bytes out. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "handshake/handshake.h"
+#include "util/error.h"
+
+/* ---- events ---- */
+
+void engine_emit_event(latch_conn *c, latch_event *ev)
+{
+    const latch_config *cfg = c->config;
+    if (cfg->observer == NULL)
+        return;
+    ev->time_us = cfg->clock_us(cfg->clock_arg);
+    cfg->observer(cfg->observer_arg, ev);
+}
+
+void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const char *detail)
+{
+    latch_event ev = {0};
+    ev.kind = kind;
+    ev.from_client = c->is_client;
+    ev.name = name;
+    ev.detail = detail;
+    engine_emit_event(c, &ev);
+}
+
+/* ---- failure: one sticky error, one alert ---- */
+
+int engine_send_alert(latch_conn *c, uint8_t level, uint8_t description)
+{
+    uint8_t body[2] = {level, description};
+    latch_event ev = {0};
+    int err = record_write(&c->write, &c->send, CONTENT_ALERT, c->record_version, body, 2);
+    ev.kind = LATCH_EVENT_ALERT_SENT;
+    ev.from_client = c->is_client;
+    ev.content_type = CONTENT_ALERT;
+    ev.alert_level = level;
+    ev.alert_description = description;
+    ev.name = latch_alert_name(description);
+    engine_emit_event(c, &ev);
+    return err;
+}
+
+int engine_fail(latch_conn *c, int err, const char *fmt, ...)
+{
+    va_list ap;
+    if (c->failed)
+        return err;
+    c->failed = 1;
+    c->error = (latch_error)err;
+    va_start(ap, fmt);
+    vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+    va_end(ap);
+    int alert = latch_error_alert((latch_error)err);
+    if (alert >= 0 && !c->close_sent) {
+        c->alert = alert;
+        c->alert_sent = 1;
+        (void)engine_flush_handshake(c);
+        (void)engine_send_alert(c, LATCH_ALERT_LEVEL_FATAL, (uint8_t)alert);
+        c->close_sent = 1;
+    }
+    engine_emit(c, LATCH_EVENT_NOTE, "failed", c->reason);
+    return err;
+}
+
+int engine_random(latch_conn *c, uint8_t *out, size_t n)
+{
+    if (c->config->random(c->config->random_arg, out, n) != 0)
+        return engine_fail(c, LATCH_ERR_INTERNAL, "random generator failed");
+    return 0;
+}
+
+/* ---- sending ---- */
+
+static void emit_record(latch_conn *c, latch_event_kind kind, uint8_t type, size_t len,
+                        int from_client)
+{
+    latch_event ev = {0};
+    ev.kind = kind;
+    ev.from_client = from_client;
+    ev.content_type = type;
+    ev.length = len;
+    ev.name = latch_content_type_name(type);
+    engine_emit_event(c, &ev);
+}
+
+static void emit_handshake(latch_conn *c, latch_event_kind kind, const uint8_t *msg, size_t len,
+                           int from_client)
+{
+    latch_event ev = {0};
+    ev.kind = kind;
+    ev.from_client = from_client;
+    ev.content_type = CONTENT_HANDSHAKE;
+    ev.handshake_type = msg[0];
+    ev.length = len - 4;
+    ev.body = msg + 4;
+    ev.name = latch_handshake_type_name(msg[0]);
+    engine_emit_event(c, &ev);
+}
+
+int engine_queue_handshake(latch_conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+    uint8_t *dst = byte_queue_reserve(&c->handshake_out, len + 4);
+    cursor w;
+    if (dst == NULL)
+        return engine_fail(c, LATCH_ERR_INTERNAL, "out of memory");
+    cursor_init(&w, dst, len + 4);
+    TRY(cursor_write_u8(&w, type));
+    TRY(cursor_write_u24(&w, (uint32_t)len));
+    TRY(cursor_write_bytes(&w, body, len));
+    emit_handshake(c, LATCH_EVENT_HANDSHAKE_SENT, dst, len + 4, c->is_client);
+    TRY(transcript_add(c, dst, len + 4));
+    byte_queue_commit(&c->handshake_out, len + 4);
+    return 0;
+}
+
+/* Several messages share a record where they fit; a long one spans records. */
+int engine_flush_handshake(latch_conn *c)
+{
+    while (byte_queue_length(&c->handshake_out) > 0) {
+        size_t n = byte_queue_length(&c->handshake_out);
+        if (n > RECORD_MAX_PLAINTEXT)
+            n = RECORD_MAX_PLAINTEXT;
+        TRY(record_write(&c->write, &c->send, CONTENT_HANDSHAKE, c->record_version,
+                         byte_queue_front(&c->handshake_out), n));
+        emit_record(c, LATCH_EVENT_RECORD_SENT, CONTENT_HANDSHAKE, n, c->is_client);
+        byte_queue_consume(&c->handshake_out, n);
+    }
+    return 0;
+}
+
+static void install_keys(record_protection *current, record_protection *pending)
+{
+    record_protection_clear(current);
+    *current = *pending;
+    memset(pending, 0, sizeof *pending);
+}
+
+int engine_send_change_cipher_spec(latch_conn *c)
+{
+    static const uint8_t change_cipher_spec[1] = {1};
+    TRY(engine_flush_handshake(c));
+    TRY(record_write(&c->write, &c->send, CONTENT_CHANGE_CIPHER_SPEC, c->record_version,
+                     change_cipher_spec, 1));
+    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_SENT, "ChangeCipherSpec", NULL);
+    install_keys(&c->write, &c->pending_write);
+    engine_emit(c, LATCH_EVENT_KEYS_CHANGED, "write keys active",
+                c->is_client ? "client write" : "server write");
+    return 0;
+}
+
+int engine_activate_read_keys(latch_conn *c)
+{
+    install_keys(&c->read, &c->pending_read);
+    engine_emit(c, LATCH_EVENT_KEYS_CHANGED, "read keys active",
+                c->is_client ? "server write" : "client write");
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+latch_conn *latch_conn_new(latch_config *cfg, const char *server_name)
+{
+    latch_conn *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->recv = malloc(RECORD_MAX_WIRE);
+    if (c->recv == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->config = cfg;
+    c->is_client = cfg->role == LATCH_ROLE_CLIENT;
+    c->record_version = c->is_client ? LATCH_VERSION_TLS10 : LATCH_VERSION_TLS12;
+    c->handshake_in.limit = LATCH_MAX_HANDSHAKE_MESSAGE + 4 + RECORD_MAX_PLAINTEXT;
+    if (server_name != NULL)
+        snprintf(c->server_name, sizeof c->server_name, "%s", server_name);
+    if (!c->is_client) {
+        (void)handshake_begin(c);
+        return c;
+    }
+    if (cfg->verify && cfg->trust == NULL && latch_config_set_ca(cfg, NULL, NULL) != 0) {
+        (void)engine_fail(c, LATCH_ERR_CONFIG, "%s", cfg->error);
+        return c;
+    }
+    (void)handshake_begin(c);
+    c->record_version = LATCH_VERSION_TLS12;
+    return c;
+}
+
+void latch_conn_free(latch_conn *c)
+{
+    if (c == NULL)
+        return;
+    record_protection_clear(&c->read);
+    record_protection_clear(&c->write);
+    record_protection_clear(&c->pending_read);
+    record_protection_clear(&c->pending_write);
+    byte_queue_free(&c->send);
+    byte_queue_free(&c->app_in);
+    byte_queue_free(&c->handshake_in);
+    byte_queue_free(&c->handshake_out);
+    byte_queue_free(&c->transcript_pending);
+    if (c->transcript_ready)
+        latch_hash_free(&c->transcript);
+    EVP_PKEY_free(c->key_exchange_key);
+    EVP_PKEY_free(c->peer_public_key);
+    latch_wipe(c->recv, RECORD_MAX_WIRE);
+    free(c->recv);
+    latch_wipe(c, sizeof *c);
+    free(c);
+}

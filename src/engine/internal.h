@@ -1,0 +1,144 @@
+/*
+ * The connection and configuration objects, shared by src/engine and
+ * src/handshake.  Not a public header.
+ */
+#ifndef LATCH_ENGINE_INTERNAL_H
+#define LATCH_ENGINE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "handshake/suites.h"
+#include "latch/latch.h"
+#include "record/record.h"
+#include "util/buffer.h"
+#include "x509/x509.h"
+
+#define LATCH_MAX_SUITES 32
+#define LATCH_MAX_GROUPS 8
+#define LATCH_MAX_CERTS 8
+#define LATCH_MAX_PEER_LIST 64
+#define LATCH_MAX_CHAIN 10
+#define LATCH_MAX_HANDSHAKE_MESSAGE (64 * 1024)
+
+struct latch_config {
+    enum latch_role role;
+    latch_crypto crypto;
+    uint16_t suites[LATCH_MAX_SUITES];
+    size_t suite_count;
+    uint16_t groups[LATCH_MAX_GROUPS];
+    size_t group_count;
+    uint16_t min_version, max_version;
+    uint8_t alpn[256];         /* ProtocolNameList contents (without outer length) */
+    size_t alpn_len;
+    latch_cert_key *certs[LATCH_MAX_CERTS];
+    size_t cert_count;
+    int verify;
+    char *ca_file, *ca_path;
+    X509_STORE *trust;
+    latch_observer_fn observer;
+    void *observer_arg;
+    latch_random_fn random;
+    void *random_arg;
+    latch_clock_fn clock_us, clock_wall;
+    void *clock_arg;
+    char error[512];
+};
+
+struct handshake_flow;
+
+/* What the peer told us in its hello. */
+typedef struct peer_offer {
+    uint16_t suites[LATCH_MAX_PEER_LIST];
+    size_t suite_count;
+    uint16_t groups[LATCH_MAX_PEER_LIST];
+    size_t group_count;
+    uint16_t signature_schemes[LATCH_MAX_PEER_LIST];
+    size_t signature_scheme_count;
+    int sent_groups, sent_signature_schemes, sent_point_formats;
+    int extended_master_secret;
+    int secure_renegotiation;  /* renegotiation_info or the SCSV */
+    uint8_t alpn[256];         /* client's list (server) */
+    size_t alpn_len;
+    int sent_alpn;
+} peer_offer;
+
+struct latch_conn {
+    latch_config *config;
+    int is_client;
+
+    /* wire buffers */
+    uint8_t *recv;             /* RECORD_MAX_WIRE bytes */
+    size_t recv_len;
+    byte_queue send;
+    byte_queue app_in;
+    byte_queue handshake_in;   /* reassembly of handshake messages */
+    byte_queue handshake_out;  /* messages not yet cut into records */
+    record_protection read, write;
+    record_protection pending_read, pending_write;
+    uint16_t record_version;   /* version in outgoing record headers */
+    int first_record_seen;
+
+    /* progress */
+    const struct handshake_flow *flow;
+    size_t step;
+    int handshake_done;
+    int peer_closed, close_sent, failed;
+    latch_error error;
+    int alert, alert_sent;
+    char reason[320];
+
+    /* negotiation */
+    uint16_t version;
+    const latch_suite *suite;
+    uint16_t group;
+    uint16_t signature_scheme;
+    uint8_t client_random[32], server_random[32];
+    uint8_t session_id[32];
+    size_t session_id_len;
+    char server_name[256];
+    char alpn[256];
+    int extended_master_secret;
+    peer_offer peer;
+    const latch_cert_key *cert;      /* server: the chain we send */
+    EVP_PKEY *key_exchange_key;      /* our ephemeral (EC)DH key */
+    EVP_PKEY *peer_public_key;       /* client: server leaf key */
+    uint8_t our_key_share[LATCH_MAX_KX_PUBLIC]; /* our ephemeral public value */
+    size_t our_key_share_len;
+
+    /* key schedule */
+    latch_hash_ctx transcript;
+    int transcript_ready;
+    byte_queue transcript_pending;   /* messages before the hash is known */
+    uint8_t prior_hash[LATCH_MAX_HASH_LEN]; /* transcript before the current message */
+    size_t prior_hash_len;
+    uint8_t pre_master_secret[LATCH_MAX_KX_PUBLIC];
+    size_t pre_master_len;
+    uint8_t master_secret[48];
+    uint8_t client_verify_data[12], server_verify_data[12];
+};
+
+/* ---- engine services used by the handshake ---- */
+void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const char *detail);
+void engine_emit_event(latch_conn *c, latch_event *ev);
+/* Fail with err and a formatted reason; returns err for `return fail(...)`. */
+int engine_fail(latch_conn *c, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int engine_random(latch_conn *c, uint8_t *out, size_t n);
+/* Queue one handshake message (adds its header, feeds the transcript). */
+int engine_queue_handshake(latch_conn *c, uint8_t type, const uint8_t *body, size_t len);
+/* Cut queued handshake bytes into records under the current write keys. */
+int engine_flush_handshake(latch_conn *c);
+/* Write a ChangeCipherSpec record and switch to the pending write keys. */
+int engine_send_change_cipher_spec(latch_conn *c);
+/* Switch to pending read keys (after a ChangeCipherSpec was received). */
+int engine_activate_read_keys(latch_conn *c);
+int engine_send_alert(latch_conn *c, uint8_t level, uint8_t description);
+
+/* transcript */
+int transcript_add(latch_conn *c, const uint8_t *msg, size_t len);
+int transcript_start(latch_conn *c, enum latch_hash_id hash);
+int transcript_hash(latch_conn *c, uint8_t *out, size_t *len);
+
+#endif

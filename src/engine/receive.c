@@ -1,0 +1,226 @@
+/* The receive path: records out of the peer's bytes, then per content type. */
+#include <string.h>
+
+#include "engine/internal.h"
+#include "handshake/handshake.h"
+#include "util/error.h"
+
+static void emit_received(latch_conn *c, latch_event_kind kind, uint8_t type, size_t len)
+{
+    latch_event ev = {0};
+    ev.kind = kind;
+    ev.from_client = !c->is_client;
+    ev.content_type = type;
+    ev.length = len;
+    ev.name = latch_content_type_name(type);
+    engine_emit_event(c, &ev);
+}
+
+static int receive_alert(latch_conn *c, const uint8_t *data, size_t len)
+{
+    latch_event ev = {0};
+    if (len != 2)
+        return engine_fail(c, LATCH_ERR_DECODE, "alert record of %zu bytes", len);
+    ev.kind = LATCH_EVENT_ALERT_RECEIVED;
+    ev.from_client = !c->is_client;
+    ev.content_type = CONTENT_ALERT;
+    ev.alert_level = data[0];
+    ev.alert_description = data[1];
+    ev.name = latch_alert_name(data[1]);
+    engine_emit_event(c, &ev);
+    if (data[0] != LATCH_ALERT_LEVEL_WARNING && data[0] != LATCH_ALERT_LEVEL_FATAL)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "alert level %u", data[0]);
+    if (data[1] == LATCH_ALERT_CLOSE_NOTIFY) {
+        c->peer_closed = 1;
+        if (!c->close_sent) { /* answer close_notify with close_notify */
+            c->close_sent = 1;
+            TRY(engine_send_alert(c, LATCH_ALERT_LEVEL_WARNING, LATCH_ALERT_CLOSE_NOTIFY));
+        }
+        return 0;
+    }
+    if (data[0] == LATCH_ALERT_LEVEL_WARNING && data[1] != LATCH_ALERT_USER_CANCELED &&
+        c->handshake_done)
+        return 0; /* e.g. no_renegotiation: informative */
+    c->alert = data[1];
+    c->alert_sent = 0;
+    c->close_sent = 1; /* nothing more goes out after a fatal alert */
+    return engine_fail(c, LATCH_ERR_PEER_ALERT, "peer sent alert %s", latch_alert_name(data[1]));
+}
+
+static int receive_change_cipher_spec(latch_conn *c, const uint8_t *data, size_t len)
+{
+    if (len != 1 || data[0] != 1)
+        return engine_fail(c, LATCH_ERR_DECODE, "malformed ChangeCipherSpec");
+    /* the key change must fall on a message boundary (RFC 5246 7.1) */
+    if (byte_queue_length(&c->handshake_in) != 0)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                           "ChangeCipherSpec inside a handshake message");
+    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_RECEIVED, "ChangeCipherSpec", NULL);
+    return handshake_receive_change_cipher_spec(c);
+}
+
+static void emit_handshake_received(latch_conn *c, const uint8_t *msg, size_t len)
+{
+    latch_event ev = {0};
+    ev.kind = LATCH_EVENT_HANDSHAKE_RECEIVED;
+    ev.from_client = !c->is_client;
+    ev.content_type = CONTENT_HANDSHAKE;
+    ev.handshake_type = msg[0];
+    ev.length = len - 4;
+    ev.body = msg + 4;
+    ev.name = latch_handshake_type_name(msg[0]);
+    engine_emit_event(c, &ev);
+}
+
+/* Handshake messages may span records, and a record may hold several. */
+static int receive_handshake(latch_conn *c, const uint8_t *data, size_t len)
+{
+    if (len == 0) /* RFC 5246 6.2.1: no zero-length handshake fragments */
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "empty handshake record");
+    if (byte_queue_append(&c->handshake_in, data, len) != 0)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "handshake message too long");
+    while (!c->failed) {
+        cursor in;
+        uint8_t type;
+        uint32_t body_len;
+        cursor_init(&in, byte_queue_front(&c->handshake_in), byte_queue_length(&c->handshake_in));
+        if (cursor_read_u8(&in, &type) != 0 || cursor_read_u24(&in, &body_len) != 0)
+            return 0;
+        if (body_len > LATCH_MAX_HANDSHAKE_MESSAGE)
+            return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                               "%s of %u bytes is too long", latch_handshake_type_name(type),
+                               body_len);
+        if (cursor_remaining(&in) < body_len)
+            return 0;
+        emit_handshake_received(c, byte_queue_front(&c->handshake_in), 4 + body_len);
+        TRY(handshake_receive_message(c, byte_queue_front(&c->handshake_in), 4 + body_len));
+        byte_queue_consume(&c->handshake_in, 4 + body_len);
+    }
+    return 0;
+}
+
+static int receive_application_data(latch_conn *c, const uint8_t *data, size_t len)
+{
+    if (!c->handshake_done)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                           "application data before the handshake finished");
+    if (byte_queue_length(&c->handshake_in) != 0)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                           "application data inside a handshake message");
+    if (c->peer_closed)
+        return 0;
+    if (byte_queue_append(&c->app_in, data, len) != 0)
+        return engine_fail(c, LATCH_ERR_INTERNAL, "out of memory");
+    latch_event ev = {0};
+    ev.kind = LATCH_EVENT_APPLICATION_DATA_RECEIVED;
+    ev.from_client = !c->is_client;
+    ev.content_type = CONTENT_APPLICATION_DATA;
+    ev.length = len;
+    ev.name = "application data";
+    engine_emit_event(c, &ev);
+    return 0;
+}
+
+static int check_header(latch_conn *c, const record_header *h)
+{
+    if (h->type < CONTENT_CHANGE_CIPHER_SPEC || h->type > CONTENT_APPLICATION_DATA)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "record of unknown type %u",
+                           h->type);
+    if ((h->version >> 8) != 3)
+        return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION, "record version 0x%04x", h->version);
+    /* RFC 5246 E.1: the first ClientHello record may carry any 3.x version */
+    if (c->first_record_seen && h->version != LATCH_VERSION_TLS12)
+        return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION,
+                           "record version 0x%04x (TLS 1.2 is the minimum)", h->version);
+    size_t limit = c->read.active ? RECORD_MAX_CIPHERTEXT_TLS12 : RECORD_MAX_PLAINTEXT;
+    if (h->length > limit)
+        return engine_fail(c, LATCH_ERR_RECORD_OVERFLOW, "record of %u bytes (limit %zu)",
+                           h->length, limit);
+    return 0;
+}
+
+static int dispatch(latch_conn *c, uint8_t type, const uint8_t *data, size_t len)
+{
+    switch (type) {
+    case CONTENT_ALERT:
+        return receive_alert(c, data, len);
+    case CONTENT_CHANGE_CIPHER_SPEC:
+        return receive_change_cipher_spec(c, data, len);
+    case CONTENT_HANDSHAKE:
+        return receive_handshake(c, data, len);
+    case CONTENT_APPLICATION_DATA:
+        return receive_application_data(c, data, len);
+    default:
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "record of type %u", type);
+    }
+}
+
+/* Process one whole record at recv[off]; *used gets its size, or 0 if the
+ * record is not complete yet. */
+static int receive_record(latch_conn *c, size_t off, size_t *used)
+{
+    record_header h;
+    uint8_t *plain, type;
+    size_t plain_len;
+    *used = 0;
+    if (c->recv_len - off < RECORD_HEADER_LEN)
+        return 0;
+    TRY(record_read_header(c->recv + off, RECORD_HEADER_LEN, &h));
+    TRY(check_header(c, &h));
+    if (c->recv_len - off < RECORD_HEADER_LEN + (size_t)h.length)
+        return 0;
+    *used = RECORD_HEADER_LEN + (size_t)h.length;
+    c->first_record_seen = 1;
+    int err = record_open(&c->read, &h, c->recv + off + RECORD_HEADER_LEN, &plain, &plain_len,
+                          &type);
+    if (err != 0)
+        return engine_fail(c, err, "%s record: %s", latch_content_type_name(h.type),
+                           latch_error_string((latch_error)err));
+    emit_received(c, LATCH_EVENT_RECORD_RECEIVED, type, h.length);
+    return dispatch(c, type, plain, plain_len);
+}
+
+uint8_t *latch_conn_recv_buf(latch_conn *c, size_t *room)
+{
+    *room = (c->failed || c->peer_closed) ? 0 : RECORD_MAX_WIRE - c->recv_len;
+    return c->recv + c->recv_len;
+}
+
+int latch_conn_recv_done(latch_conn *c, size_t n)
+{
+    size_t off = 0, used;
+    if (c->failed)
+        return c->error;
+    if (n > RECORD_MAX_WIRE - c->recv_len)
+        return LATCH_ERR_INTERNAL;
+    c->recv_len += n;
+    while (!c->failed && !c->peer_closed) {
+        int err = receive_record(c, off, &used);
+        if (err != 0 || used == 0)
+            break;
+        off += used;
+    }
+    if (off > 0) {
+        memmove(c->recv, c->recv + off, c->recv_len - off);
+        c->recv_len -= off;
+    }
+    return c->failed ? (int)c->error : 0;
+}
+
+ssize_t latch_conn_feed(latch_conn *c, const void *data, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        size_t room;
+        uint8_t *dst = latch_conn_recv_buf(c, &room);
+        if (room == 0)
+            break;
+        size_t n = len - done < room ? len - done : room;
+        memcpy(dst, (const uint8_t *)data + done, n);
+        done += n;
+        int err = latch_conn_recv_done(c, n);
+        if (err != 0)
+            return -err;
+    }
+    return (ssize_t)done;
+}

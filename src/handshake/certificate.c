@@ -1,0 +1,70 @@
+/* Certificate (11): RFC 5246 7.4.2. */
+#include <string.h>
+
+#include "handshake/handshake.h"
+#include "util/error.h"
+
+int server_certificate_write(latch_conn *c, cursor *out)
+{
+    cursor_mark list;
+    TRY(cursor_open_vector(out, 3, &list));
+    for (size_t i = 0; i < c->cert->count; i++)
+        TRY(cursor_write_vector(out, 3, c->cert->der[i], c->cert->der_len[i]));
+    return cursor_close_vector(out, &list);
+}
+
+static int leaf_fits_suite(const latch_conn *c, EVP_PKEY *key)
+{
+    int type = EVP_PKEY_get_base_id(key);
+    if (c->suite->auth == AUTH_RSA)
+        return type == EVP_PKEY_RSA;
+    return type == EVP_PKEY_EC || type == EVP_PKEY_ED25519;
+}
+
+static int check_chain(latch_conn *c, const uint8_t *const *der, const size_t *len,
+                       size_t count)
+{
+    latch_config *cfg = c->config;
+    char reason[256] = "";
+    EVP_PKEY *leaf = NULL;
+    if (!cfg->verify) {
+        leaf = latch_leaf_public_key(der[0], len[0]);
+        if (leaf == NULL)
+            return engine_fail(c, LATCH_ERR_BAD_CERTIFICATE, "server certificate is malformed");
+        engine_emit(c, LATCH_EVENT_NOTE, "certificate not verified", "verification disabled");
+    } else {
+        int64_t now = cfg->clock_wall ? (int64_t)cfg->clock_wall(cfg->clock_arg) : 0;
+        const char *host = c->server_name[0] ? c->server_name : NULL;
+        int err = latch_verify_chain(cfg->trust, der, len, count, host, now, &leaf, reason,
+                                     sizeof reason);
+        if (err != LATCH_OK)
+            return engine_fail(c, err, "%s", reason);
+        engine_emit(c, LATCH_EVENT_NOTE, "certificate verified", host);
+    }
+    c->peer_public_key = leaf;
+    if (!leaf_fits_suite(c, leaf))
+        return engine_fail(c, LATCH_ERR_UNSUPPORTED_CERTIFICATE,
+                           "server certificate key type does not fit %s", c->suite->name);
+    return 0;
+}
+
+int server_certificate_read(latch_conn *c, cursor *body)
+{
+    const uint8_t *der[LATCH_MAX_CHAIN];
+    size_t len[LATCH_MAX_CHAIN], count = 0;
+    cursor list;
+    TRY(cursor_read_vector(body, 3, 0, 0xffffff, &list));
+    TRY(cursor_expect_end(body));
+    while (cursor_remaining(&list) > 0) {
+        cursor cert;
+        TRY(cursor_read_vector(&list, 3, 1, 0xffffff, &cert));
+        if (count == LATCH_MAX_CHAIN)
+            return engine_fail(c, LATCH_ERR_BAD_CERTIFICATE,
+                               "server sent more than %d certificates", LATCH_MAX_CHAIN);
+        der[count] = cert.data;
+        len[count++] = cert.len;
+    }
+    if (count == 0)
+        return engine_fail(c, LATCH_ERR_BAD_CERTIFICATE, "server sent no certificate");
+    return check_chain(c, der, len, count);
+}

@@ -1,0 +1,285 @@
+#include "handshake/extensions.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "handshake/suites.h"
+#include "util/error.h"
+
+#define MAX_EXTENSIONS 64
+
+int extensions_walk(latch_conn *c, cursor *block, extension_handler handler)
+{
+    uint16_t seen[MAX_EXTENSIONS];
+    size_t seen_count = 0;
+    while (cursor_remaining(block) > 0) {
+        uint16_t type;
+        cursor data;
+        TRY(cursor_read_u16(block, &type));
+        TRY(cursor_read_vector(block, 2, 0, 0xffff, &data));
+        for (size_t i = 0; i < seen_count; i++)
+            if (seen[i] == type)
+                return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                                   "extension %u appears twice", type);
+        if (seen_count == MAX_EXTENSIONS)
+            return engine_fail(c, LATCH_ERR_DECODE, "too many extensions");
+        seen[seen_count++] = type;
+        TRY(handler(c, type, &data));
+        if (cursor_remaining(&data) != 0)
+            return engine_fail(c, LATCH_ERR_DECODE, "extension %u has trailing bytes", type);
+    }
+    return 0;
+}
+
+int read_u16_list(cursor *data, uint16_t *out, size_t max, size_t *count)
+{
+    cursor list;
+    TRY(cursor_read_vector(data, 2, 2, 0xfffe, &list));
+    if (cursor_remaining(&list) % 2 != 0)
+        return LATCH_ERR_DECODE;
+    *count = 0;
+    while (cursor_remaining(&list) > 0) {
+        uint16_t v;
+        TRY(cursor_read_u16(&list, &v));
+        if (*count < max)
+            out[(*count)++] = v;
+    }
+    return 0;
+}
+
+int is_ip_literal(const char *name)
+{
+    uint8_t addr[16];
+    return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+}
+
+/* ---- client writes ---- */
+
+static int write_u16_list_extension(cursor *out, uint16_t type, const uint16_t *ids,
+                                    size_t count)
+{
+    cursor_mark ext, list;
+    TRY(cursor_write_u16(out, type));
+    TRY(cursor_open_vector(out, 2, &ext));
+    TRY(cursor_open_vector(out, 2, &list));
+    for (size_t i = 0; i < count; i++)
+        TRY(cursor_write_u16(out, ids[i]));
+    TRY(cursor_close_vector(out, &list));
+    return cursor_close_vector(out, &ext);
+}
+
+static int write_server_name(latch_conn *c, cursor *out)
+{
+    cursor_mark ext, list;
+    size_t n = strlen(c->server_name);
+    if (n == 0 || is_ip_literal(c->server_name)) /* RFC 6066 3: no IP literals */
+        return 0;
+    TRY(cursor_write_u16(out, EXT_SERVER_NAME));
+    TRY(cursor_open_vector(out, 2, &ext));
+    TRY(cursor_open_vector(out, 2, &list));
+    TRY(cursor_write_u8(out, 0)); /* host_name */
+    TRY(cursor_write_vector(out, 2, c->server_name, n));
+    TRY(cursor_close_vector(out, &list));
+    return cursor_close_vector(out, &ext);
+}
+
+int client_extensions_write(latch_conn *c, cursor *out)
+{
+    const latch_config *cfg = c->config;
+    static const uint8_t uncompressed_only[] = {1, 0};
+    static const uint8_t empty_renegotiation_info[] = {0};
+    TRY(write_server_name(c, out));
+    TRY(write_u16_list_extension(out, EXT_SUPPORTED_GROUPS, cfg->groups, cfg->group_count));
+    TRY(cursor_write_u16(out, EXT_EC_POINT_FORMATS));
+    TRY(cursor_write_vector(out, 2, uncompressed_only, sizeof uncompressed_only));
+    TRY(write_u16_list_extension(out, EXT_SIGNATURE_ALGORITHMS, signature_scheme_order,
+                                 signature_scheme_count));
+    if (cfg->alpn_len > 0) {
+        cursor_mark ext;
+        TRY(cursor_write_u16(out, EXT_ALPN));
+        TRY(cursor_open_vector(out, 2, &ext));
+        TRY(cursor_write_vector(out, 2, cfg->alpn, cfg->alpn_len));
+        TRY(cursor_close_vector(out, &ext));
+    }
+    TRY(cursor_write_u16(out, EXT_EXTENDED_MASTER_SECRET));
+    TRY(cursor_write_u16(out, 0));
+    TRY(cursor_write_u16(out, EXT_RENEGOTIATION_INFO));
+    return cursor_write_vector(out, 2, empty_renegotiation_info,
+                               sizeof empty_renegotiation_info);
+}
+
+/* ---- server reads the client's extensions ---- */
+
+static int read_server_name(latch_conn *c, cursor *data)
+{
+    cursor list;
+    TRY(cursor_read_vector(data, 2, 1, 0xffff, &list));
+    while (cursor_remaining(&list) > 0) {
+        uint8_t name_type;
+        cursor name;
+        TRY(cursor_read_u8(&list, &name_type));
+        TRY(cursor_read_vector(&list, 2, 1, 0xffff, &name));
+        if (name_type != 0 || c->server_name[0] != '\0')
+            continue;
+        if (cursor_remaining(&name) >= sizeof c->server_name)
+            return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "server name too long");
+        size_t n = cursor_remaining(&name);
+        TRY(cursor_copy_bytes(&name, (uint8_t *)c->server_name, n));
+        c->server_name[n] = '\0';
+        if (memchr(c->server_name, '\0', n) != NULL)
+            return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "server name contains NUL");
+    }
+    return 0;
+}
+
+static int read_point_formats(latch_conn *c, cursor *data)
+{
+    cursor list;
+    int has_uncompressed = 0;
+    TRY(cursor_read_vector(data, 1, 1, 0xff, &list));
+    while (cursor_remaining(&list) > 0) {
+        uint8_t format;
+        TRY(cursor_read_u8(&list, &format));
+        has_uncompressed |= format == 0;
+    }
+    /* RFC 8422 5.1.2 */
+    if (!has_uncompressed)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                           "peer does not accept uncompressed points");
+    c->peer.sent_point_formats = 1;
+    return 0;
+}
+
+static int read_renegotiation_info(latch_conn *c, cursor *data)
+{
+    cursor previous;
+    TRY(cursor_read_vector(data, 1, 0, 0xff, &previous));
+    /* RFC 5746 3.6/3.4: on an initial handshake it must be empty */
+    if (cursor_remaining(&previous) != 0)
+        return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
+                           "renegotiation_info not empty on an initial handshake");
+    c->peer.secure_renegotiation = 1;
+    return 0;
+}
+
+static int read_alpn_list(latch_conn *c, cursor *data)
+{
+    cursor list, check;
+    TRY(cursor_read_vector(data, 2, 2, 0xffff, &list));
+    check = list;
+    while (cursor_remaining(&check) > 0) {
+        cursor name;
+        TRY(cursor_read_vector(&check, 1, 1, 0xff, &name));
+    }
+    if (cursor_remaining(&list) > sizeof c->peer.alpn)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "ALPN list too long");
+    c->peer.alpn_len = cursor_remaining(&list);
+    TRY(cursor_copy_bytes(&list, c->peer.alpn, c->peer.alpn_len));
+    c->peer.sent_alpn = 1;
+    return 0;
+}
+
+int client_extension_read(latch_conn *c, uint16_t type, cursor *data)
+{
+    peer_offer *p = &c->peer;
+    switch (type) {
+    case EXT_SERVER_NAME:
+        return read_server_name(c, data);
+    case EXT_SUPPORTED_GROUPS:
+        p->sent_groups = 1;
+        return read_u16_list(data, p->groups, LATCH_MAX_PEER_LIST, &p->group_count);
+    case EXT_EC_POINT_FORMATS:
+        return read_point_formats(c, data);
+    case EXT_SIGNATURE_ALGORITHMS:
+        p->sent_signature_schemes = 1;
+        return read_u16_list(data, p->signature_schemes, LATCH_MAX_PEER_LIST,
+                             &p->signature_scheme_count);
+    case EXT_ALPN:
+        return read_alpn_list(c, data);
+    case EXT_EXTENDED_MASTER_SECRET:
+        p->extended_master_secret = 1;
+        return cursor_expect_end(data);
+    case EXT_RENEGOTIATION_INFO:
+        return read_renegotiation_info(c, data);
+    default: /* unknown extensions are ignored (RFC 5246 7.4.1.4) */
+        return cursor_skip(data, cursor_remaining(data));
+    }
+}
+
+/* ---- server writes its extensions ---- */
+
+int server_extensions_write(latch_conn *c, cursor *out)
+{
+    static const uint8_t uncompressed_only[] = {1, 0};
+    static const uint8_t empty_renegotiation_info[] = {0};
+    if (c->peer.secure_renegotiation) {
+        TRY(cursor_write_u16(out, EXT_RENEGOTIATION_INFO));
+        TRY(cursor_write_vector(out, 2, empty_renegotiation_info, 1));
+    }
+    if (c->extended_master_secret) {
+        TRY(cursor_write_u16(out, EXT_EXTENDED_MASTER_SECRET));
+        TRY(cursor_write_u16(out, 0));
+    }
+    if (c->peer.sent_point_formats && c->suite->key_exchange == KEY_EXCHANGE_ECDHE) {
+        TRY(cursor_write_u16(out, EXT_EC_POINT_FORMATS));
+        TRY(cursor_write_vector(out, 2, uncompressed_only, sizeof uncompressed_only));
+    }
+    if (c->alpn[0] != '\0') {
+        cursor_mark ext, list;
+        TRY(cursor_write_u16(out, EXT_ALPN));
+        TRY(cursor_open_vector(out, 2, &ext));
+        TRY(cursor_open_vector(out, 2, &list));
+        TRY(cursor_write_vector(out, 1, c->alpn, strlen(c->alpn)));
+        TRY(cursor_close_vector(out, &list));
+        TRY(cursor_close_vector(out, &ext));
+    }
+    return 0;
+}
+
+/* ---- client reads the server's extensions ---- */
+
+static int read_selected_alpn(latch_conn *c, cursor *data)
+{
+    cursor list, name, offered;
+    TRY(cursor_read_vector(data, 2, 2, 0xffff, &list));
+    TRY(cursor_read_vector(&list, 1, 1, 0xff, &name));
+    TRY(cursor_expect_end(&list));
+    cursor_init(&offered, c->config->alpn, c->config->alpn_len);
+    while (cursor_remaining(&offered) > 0) {
+        cursor candidate;
+        TRY(cursor_read_vector(&offered, 1, 1, 0xff, &candidate));
+        if (candidate.len == name.len && memcmp(candidate.data, name.data, name.len) == 0) {
+            memcpy(c->alpn, name.data, name.len);
+            c->alpn[name.len] = '\0';
+            return cursor_skip(&name, name.len);
+        }
+    }
+    return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                       "server selected an ALPN protocol that was not offered");
+}
+
+int server_extension_read(latch_conn *c, uint16_t type, cursor *data)
+{
+    switch (type) {
+    case EXT_SERVER_NAME: /* an empty acknowledgement (RFC 6066 3) */
+        return cursor_expect_end(data);
+    case EXT_EC_POINT_FORMATS:
+        return read_point_formats(c, data);
+    case EXT_ALPN:
+        if (c->config->alpn_len == 0)
+            break;
+        return read_selected_alpn(c, data);
+    case EXT_EXTENDED_MASTER_SECRET:
+        c->peer.extended_master_secret = 1;
+        return cursor_expect_end(data);
+    case EXT_RENEGOTIATION_INFO:
+        return read_renegotiation_info(c, data);
+    case EXT_SUPPORTED_GROUPS: /* some servers echo it; we did offer it */
+        return cursor_skip(data, cursor_remaining(data));
+    default:
+        break;
+    }
+    /* RFC 5246 7.4.1.4: only extensions the client offered may come back */
+    return engine_fail(c, LATCH_ERR_UNSUPPORTED_EXTENSION,
+                       "server sent extension %u that was not offered", type);
+}

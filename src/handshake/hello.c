@@ -1,0 +1,293 @@
+/* ClientHello (1) and ServerHello (2): RFC 5246 7.4.1.2 and 7.4.1.3. */
+#include <string.h>
+
+#include "handshake/extensions.h"
+#include "handshake/handshake.h"
+#include "handshake/suites.h"
+#include "util/error.h"
+
+/* ---- ClientHello ---- */
+
+static int offers_suite(const latch_config *cfg, uint16_t id)
+{
+    const latch_suite *s = suite_find(id);
+    if (s == NULL || s->max_version < LATCH_VERSION_TLS12 || s->min_version > LATCH_VERSION_TLS12)
+        return 0;
+    for (size_t i = 0; i < cfg->suite_count; i++)
+        if (cfg->suites[i] == id)
+            return 1;
+    return 0;
+}
+
+int client_hello_write(latch_conn *c, cursor *out)
+{
+    const latch_config *cfg = c->config;
+    static const uint8_t null_compression_only[] = {0};
+    cursor_mark suites, extensions;
+    TRY(engine_random(c, c->client_random, 32));
+    TRY(cursor_write_u16(out, LATCH_VERSION_TLS12));
+    TRY(cursor_write_bytes(out, c->client_random, 32));
+    TRY(cursor_write_vector(out, 1, c->session_id, c->session_id_len));
+    TRY(cursor_open_vector(out, 2, &suites));
+    for (size_t i = 0; i < cfg->suite_count; i++)
+        if (offers_suite(cfg, cfg->suites[i]))
+            TRY(cursor_write_u16(out, cfg->suites[i]));
+    TRY(cursor_close_vector(out, &suites));
+    TRY(cursor_write_vector(out, 1, null_compression_only, 1));
+    TRY(cursor_open_vector(out, 2, &extensions));
+    TRY(client_extensions_write(c, out));
+    return cursor_close_vector(out, &extensions);
+}
+
+static int read_suites(latch_conn *c, cursor *body)
+{
+    cursor list;
+    TRY(cursor_read_vector(body, 2, 2, 0xfffe, &list));
+    if (cursor_remaining(&list) % 2 != 0)
+        return LATCH_ERR_DECODE;
+    while (cursor_remaining(&list) > 0) {
+        uint16_t id;
+        TRY(cursor_read_u16(&list, &id));
+        if (id == SUITE_EMPTY_RENEGOTIATION_INFO_SCSV)
+            c->peer.secure_renegotiation = 1;
+        if (c->peer.suite_count < LATCH_MAX_PEER_LIST)
+            c->peer.suites[c->peer.suite_count++] = id;
+    }
+    return 0;
+}
+
+static int read_compression(latch_conn *c, cursor *body)
+{
+    cursor methods;
+    int has_null = 0;
+    TRY(cursor_read_vector(body, 1, 1, 0xff, &methods));
+    while (cursor_remaining(&methods) > 0) {
+        uint8_t m;
+        TRY(cursor_read_u8(&methods, &m));
+        has_null |= m == 0;
+    }
+    /* RFC 5246 7.4.1.2: the list MUST contain null; latch never compresses */
+    if (!has_null)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                           "client offers only compression (refused: CRIME)");
+    return 0;
+}
+
+static int peer_listed(const uint16_t *list, size_t count, uint16_t id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (list[i] == id)
+            return 1;
+    return 0;
+}
+
+/* In TLS 1.2 an ECDSA scheme names a hash, not a curve (RFC 8422 5.1.1). */
+static int scheme_fits_cert(uint16_t scheme, const latch_cert_key *ck)
+{
+    switch (scheme) {
+    case LATCH_SIG_ED25519:
+        return ck->key_type == EVP_PKEY_ED25519;
+    case LATCH_SIG_ECDSA_SECP256R1_SHA256:
+    case LATCH_SIG_ECDSA_SECP384R1_SHA384:
+        return ck->key_type == EVP_PKEY_EC;
+    default:
+        return ck->key_type == EVP_PKEY_RSA && (scheme >> 8) != 0x02;
+    }
+}
+
+static uint16_t pick_scheme(const latch_conn *c, const latch_cert_key *ck)
+{
+    /* first pass: the scheme made for this curve; second: any that fits */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < signature_scheme_count; i++) {
+            uint16_t s = signature_scheme_order[i];
+            if (!peer_listed(c->peer.signature_schemes, c->peer.signature_scheme_count, s) ||
+                !scheme_fits_cert(s, ck))
+                continue;
+            if (pass == 0 && ck->key_type == EVP_PKEY_EC &&
+                !latch_sig_scheme_fits_key(s, ck->key))
+                continue;
+            return s;
+        }
+    return 0;
+}
+
+static int auth_fits(const latch_suite *s, const latch_cert_key *ck)
+{
+    if (s->auth == AUTH_RSA)
+        return ck->key_type == EVP_PKEY_RSA;
+    if (s->auth == AUTH_ECDSA)
+        return ck->key_type == EVP_PKEY_EC || ck->key_type == EVP_PKEY_ED25519;
+    return 0;
+}
+
+/* A certificate for suite s: one whose names cover the SNI first. */
+static const latch_cert_key *pick_cert(latch_conn *c, const latch_suite *s, uint16_t *scheme)
+{
+    const latch_config *cfg = c->config;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < cfg->cert_count; i++) {
+            const latch_cert_key *ck = cfg->certs[i];
+            if (pass == 0 && (c->server_name[0] == '\0' ||
+                              !latch_cert_key_matches_name(ck, c->server_name)))
+                continue;
+            if (auth_fits(s, ck) && (*scheme = pick_scheme(c, ck)) != 0)
+                return ck;
+        }
+    return NULL;
+}
+
+static uint16_t pick_group(latch_conn *c)
+{
+    const latch_config *cfg = c->config;
+    for (size_t i = 0; i < cfg->group_count; i++) {
+        if (!c->peer.sent_groups && cfg->groups[i] == LATCH_GROUP_SECP256R1)
+            return cfg->groups[i]; /* RFC 8422 4: no extension, assume P-256 */
+        if (peer_listed(c->peer.groups, c->peer.group_count, cfg->groups[i]))
+            return cfg->groups[i];
+    }
+    return 0;
+}
+
+static int choose_suite(latch_conn *c)
+{
+    const latch_config *cfg = c->config;
+    uint16_t group = pick_group(c);
+    for (size_t i = 0; i < cfg->suite_count; i++) {
+        const latch_suite *s = suite_find(cfg->suites[i]);
+        uint16_t scheme = 0;
+        const latch_cert_key *ck;
+        if (!offers_suite(cfg, cfg->suites[i]) ||
+            !peer_listed(c->peer.suites, c->peer.suite_count, s->id))
+            continue;
+        if (s->key_exchange == KEY_EXCHANGE_ECDHE && group == 0)
+            continue;
+        if ((ck = pick_cert(c, s, &scheme)) == NULL)
+            continue;
+        c->suite = s;
+        c->cert = ck;
+        c->signature_scheme = scheme;
+        c->group = group;
+        return 0;
+    }
+    if (group == 0)
+        return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE, "no key exchange group in common");
+    return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
+                       "no cipher suite in common (client offered %zu, none usable with "
+                       "our certificates and its signature algorithms)",
+                       c->peer.suite_count);
+}
+
+static int choose_alpn(latch_conn *c)
+{
+    const latch_config *cfg = c->config;
+    cursor ours;
+    if (cfg->alpn_len == 0 || !c->peer.sent_alpn)
+        return 0;
+    cursor_init(&ours, cfg->alpn, cfg->alpn_len);
+    while (cursor_remaining(&ours) > 0) {
+        cursor name, theirs;
+        TRY(cursor_read_vector(&ours, 1, 1, 0xff, &name));
+        cursor_init(&theirs, c->peer.alpn, c->peer.alpn_len);
+        while (cursor_remaining(&theirs) > 0) {
+            cursor offered;
+            TRY(cursor_read_vector(&theirs, 1, 1, 0xff, &offered));
+            if (offered.len == name.len && memcmp(offered.data, name.data, name.len) == 0) {
+                memcpy(c->alpn, name.data, name.len);
+                c->alpn[name.len] = '\0';
+                return 0;
+            }
+        }
+    }
+    return engine_fail(c, LATCH_ERR_NO_APPLICATION_PROTOCOL,
+                       "no application protocol (ALPN) in common");
+}
+
+static int negotiate_version(latch_conn *c, uint16_t client_version)
+{
+    const latch_config *cfg = c->config;
+    if ((client_version >> 8) != 3 || client_version < LATCH_VERSION_TLS12)
+        return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION,
+                           "client offers at most version 0x%04x (TLS 1.2 is the minimum)",
+                           client_version);
+    if (cfg->min_version > LATCH_VERSION_TLS12 || cfg->max_version < LATCH_VERSION_TLS12)
+        return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION, "TLS 1.2 is not enabled");
+    c->version = LATCH_VERSION_TLS12;
+    return 0;
+}
+
+int client_hello_read(latch_conn *c, cursor *body)
+{
+    uint16_t client_version;
+    cursor session_id, extensions;
+    TRY(cursor_read_u16(body, &client_version));
+    TRY(cursor_copy_bytes(body, c->client_random, 32));
+    TRY(cursor_read_vector(body, 1, 0, 32, &session_id));
+    TRY(read_suites(c, body));
+    TRY(read_compression(c, body));
+    if (cursor_remaining(body) > 0) {
+        TRY(cursor_read_vector(body, 2, 0, 0xffff, &extensions));
+        TRY(cursor_expect_end(body));
+        TRY(extensions_walk(c, &extensions, client_extension_read));
+    }
+    TRY(negotiate_version(c, client_version));
+    TRY(choose_suite(c));
+    TRY(choose_alpn(c));
+    c->extended_master_secret = c->peer.extended_master_secret;
+    TRY(transcript_start(c, c->suite->hash));
+    engine_emit(c, LATCH_EVENT_NOTE, "negotiated", c->suite->name);
+    return 0;
+}
+
+/* ---- ServerHello ---- */
+
+int server_hello_write(latch_conn *c, cursor *out)
+{
+    cursor_mark extensions;
+    TRY(engine_random(c, c->server_random, 32));
+    TRY(cursor_write_u16(out, c->version));
+    TRY(cursor_write_bytes(out, c->server_random, 32));
+    TRY(cursor_write_vector(out, 1, c->session_id, c->session_id_len));
+    TRY(cursor_write_u16(out, c->suite->id));
+    TRY(cursor_write_u8(out, 0));
+    TRY(cursor_open_vector(out, 2, &extensions));
+    TRY(server_extensions_write(c, out));
+    return cursor_close_vector(out, &extensions);
+}
+
+int server_hello_read(latch_conn *c, cursor *body)
+{
+    uint16_t version, suite;
+    uint8_t compression;
+    cursor session_id, extensions;
+    TRY(cursor_read_u16(body, &version));
+    if (version != LATCH_VERSION_TLS12)
+        return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION,
+                           "server chose version 0x%04x; only TLS 1.2 and up are accepted",
+                           version);
+    TRY(cursor_copy_bytes(body, c->server_random, 32));
+    TRY(cursor_read_vector(body, 1, 0, 32, &session_id));
+    TRY(cursor_read_u16(body, &suite));
+    TRY(cursor_read_u8(body, &compression));
+    if (!offers_suite(c->config, suite))
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                           "server chose cipher suite 0x%04x that was not offered", suite);
+    if (compression != 0)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "server chose compression");
+    if (cursor_remaining(body) > 0) {
+        TRY(cursor_read_vector(body, 2, 0, 0xffff, &extensions));
+        TRY(cursor_expect_end(body));
+        TRY(extensions_walk(c, &extensions, server_extension_read));
+    }
+    if (!c->peer.secure_renegotiation)
+        return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
+                           "server does not support secure renegotiation (RFC 5746)");
+    c->version = version;
+    c->suite = suite_find(suite);
+    c->session_id_len = cursor_remaining(&session_id);
+    TRY(cursor_copy_bytes(&session_id, c->session_id, c->session_id_len));
+    c->extended_master_secret = c->peer.extended_master_secret;
+    TRY(transcript_start(c, c->suite->hash));
+    engine_emit(c, LATCH_EVENT_NOTE, "negotiated", c->suite->name);
+    return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * The TLS 1.2 handshake, as a table (RFC 5246 7.3, figure 1):
+ *
+ *   Client                                   Server
+ *   ClientHello            -------->
+ *                                            ServerHello
+ *                                            Certificate
+ *                                            ServerKeyExchange
+ *                          <--------         ServerHelloDone
+ *   ClientKeyExchange
+ *   [ChangeCipherSpec]
+ *   Finished               -------->
+ *                                            [ChangeCipherSpec]
+ *                          <--------         Finished
+ *   Application Data       <------->         Application Data
+ */
+#include "handshake/handshake.h"
+
+#define HANDSHAKE CONTENT_HANDSHAKE
+#define CCS CONTENT_CHANGE_CIPHER_SPEC
+
+static const message_row client_hello = {
+    "ClientHello", HANDSHAKE, HANDSHAKE_CLIENT_HELLO, SENT_BY_CLIENT, 0,
+    client_hello_write, client_hello_read};
+static const message_row server_hello = {
+    "ServerHello", HANDSHAKE, HANDSHAKE_SERVER_HELLO, SENT_BY_SERVER, 0,
+    server_hello_write, server_hello_read};
+static const message_row server_certificate = {
+    "Certificate", HANDSHAKE, HANDSHAKE_CERTIFICATE, SENT_BY_SERVER, 0,
+    server_certificate_write, server_certificate_read};
+static const message_row server_key_exchange = {
+    "ServerKeyExchange", HANDSHAKE, HANDSHAKE_SERVER_KEY_EXCHANGE, SENT_BY_SERVER, 0,
+    server_key_exchange_write, server_key_exchange_read};
+static const message_row server_hello_done = {
+    "ServerHelloDone", HANDSHAKE, HANDSHAKE_SERVER_HELLO_DONE, SENT_BY_SERVER, 0,
+    server_hello_done_write, server_hello_done_read};
+static const message_row client_key_exchange = {
+    "ClientKeyExchange", HANDSHAKE, HANDSHAKE_CLIENT_KEY_EXCHANGE, SENT_BY_CLIENT, 0,
+    client_key_exchange_write, client_key_exchange_read};
+static const message_row client_change_cipher_spec = {
+    "ChangeCipherSpec", CCS, 0, SENT_BY_CLIENT, 0,
+    change_cipher_spec_prepare, change_cipher_spec_read};
+static const message_row client_finished = {
+    "Finished", HANDSHAKE, HANDSHAKE_FINISHED, SENT_BY_CLIENT, ROW_NEEDS_PRIOR_HASH,
+    finished_write, finished_read};
+static const message_row server_change_cipher_spec = {
+    "ChangeCipherSpec", CCS, 0, SENT_BY_SERVER, 0,
+    change_cipher_spec_prepare, change_cipher_spec_read};
+static const message_row server_finished = {
+    "Finished", HANDSHAKE, HANDSHAKE_FINISHED, SENT_BY_SERVER,
+    ROW_NEEDS_PRIOR_HASH | ROW_END, finished_write, finished_read};
+
+static const message_row *const full_steps[] = {
+    &client_hello,        &server_hello,    &server_certificate,
+    &server_key_exchange, &server_hello_done, &client_key_exchange,
+    &client_change_cipher_spec, &client_finished, &server_change_cipher_spec,
+    &server_finished,
+};
+
+const handshake_flow tls12_full_handshake = {
+    "TLS 1.2 full handshake (ECDHE)", full_steps, sizeof full_steps / sizeof full_steps[0]};

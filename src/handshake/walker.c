@@ -1,0 +1,127 @@
+/* The handshake walker: runs a handshake_flow table. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "handshake/handshake.h"
+#include "util/error.h"
+
+#define SCRATCH_EXTRA 16384
+
+static int our_sender(const latch_conn *c)
+{
+    return c->is_client ? SENT_BY_CLIENT : SENT_BY_SERVER;
+}
+
+static const message_row *current_row(const latch_conn *c)
+{
+    if (c->flow == NULL || c->step >= c->flow->count)
+        return NULL;
+    return c->flow->steps[c->step];
+}
+
+static size_t scratch_size(const latch_conn *c)
+{
+    size_t n = SCRATCH_EXTRA;
+    if (c->cert != NULL)
+        for (size_t i = 0; i < c->cert->count; i++)
+            n += c->cert->der_len[i] + 3;
+    return n;
+}
+
+static void finish_step(latch_conn *c, const message_row *row)
+{
+    c->step++;
+    if (row->flags & ROW_END) {
+        c->handshake_done = 1;
+        engine_emit(c, LATCH_EVENT_HANDSHAKE_DONE, "handshake complete", c->flow->name);
+    }
+}
+
+static int send_row(latch_conn *c, const message_row *row)
+{
+    if (row->content_type == CONTENT_CHANGE_CIPHER_SPEC) {
+        TRY(row->write(c, NULL));
+        return engine_send_change_cipher_spec(c);
+    }
+    size_t size = scratch_size(c);
+    uint8_t *scratch = malloc(size);
+    cursor out;
+    int err;
+    if (scratch == NULL)
+        return LATCH_ERR_INTERNAL;
+    cursor_init(&out, scratch, size);
+    err = row->write(c, &out);
+    if (err == 0)
+        err = engine_queue_handshake(c, row->handshake_type, scratch, out.off);
+    latch_wipe(scratch, out.off);
+    free(scratch);
+    return err;
+}
+
+int handshake_drive(latch_conn *c)
+{
+    const message_row *row;
+    while (!c->handshake_done && (row = current_row(c)) != NULL &&
+           row->sender == our_sender(c)) {
+        TRY(send_row(c, row));
+        finish_step(c, row);
+    }
+    return engine_flush_handshake(c);
+}
+
+int handshake_begin(latch_conn *c)
+{
+    c->flow = &tls12_full_handshake;
+    c->step = 0;
+    return handshake_drive(c);
+}
+
+/* After the handshake: a HelloRequest (to a client) or ClientHello (to a
+ * server) asks for renegotiation, which latch refuses (RFC 5746 4.2/4.4). */
+static int refuse_renegotiation(latch_conn *c, uint8_t type)
+{
+    uint8_t asks = c->is_client ? HANDSHAKE_HELLO_REQUEST : HANDSHAKE_CLIENT_HELLO;
+    if (type != asks)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                           "%s received after the handshake", latch_handshake_type_name(type));
+    engine_emit(c, LATCH_EVENT_NOTE, "renegotiation refused", latch_handshake_type_name(type));
+    return engine_send_alert(c, LATCH_ALERT_LEVEL_WARNING, LATCH_ALERT_NO_RENEGOTIATION);
+}
+
+int handshake_receive_message(latch_conn *c, const uint8_t *msg, size_t len)
+{
+    const message_row *row = current_row(c);
+    uint8_t type = msg[0];
+    cursor body;
+    if (c->handshake_done)
+        return refuse_renegotiation(c, type);
+    if (row == NULL || row->sender == our_sender(c) ||
+        row->content_type != CONTENT_HANDSHAKE || row->handshake_type != type)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "%s received while expecting %s",
+                           latch_handshake_type_name(type), row ? row->name : "nothing");
+    if (row->flags & ROW_NEEDS_PRIOR_HASH) {
+        c->prior_hash_len = sizeof c->prior_hash;
+        TRY(transcript_hash(c, c->prior_hash, &c->prior_hash_len));
+    }
+    TRY(transcript_add(c, msg, len));
+    cursor_init(&body, msg + 4, len - 4);
+    int err = row->read(c, &body);
+    if (err != 0)
+        return c->failed ? err : engine_fail(c, err, "%s: %s", row->name,
+                                             latch_error_string((latch_error)err));
+    finish_step(c, row);
+    return handshake_drive(c);
+}
+
+int handshake_receive_change_cipher_spec(latch_conn *c)
+{
+    const message_row *row = current_row(c);
+    if (c->handshake_done || row == NULL || row->sender == our_sender(c) ||
+        row->content_type != CONTENT_CHANGE_CIPHER_SPEC)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                           "ChangeCipherSpec received while expecting %s",
+                           row ? row->name : "nothing");
+    TRY(row->read(c, NULL));
+    finish_step(c, row);
+    return handshake_drive(c);
+}

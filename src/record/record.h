@@ -1,0 +1,75 @@
+/*
+ * The record layer: framing and AEAD protection of one record at a time.
+ *
+ *   struct { ContentType type; ProtocolVersion version; uint16 length;
+ *            opaque fragment[length]; } TLSPlaintext;          (RFC 5246 6.2.1)
+ *
+ * TLS 1.2 AEAD (RFC 5246 6.2.3.3): nonce = salt(4) || explicit(8) for AES-GCM
+ * (RFC 5288), iv XOR seq for ChaCha20-Poly1305 (RFC 7905); additional data =
+ * seq_num || type || version || plaintext length.
+ * TLS 1.3 (RFC 8446 5.2): nonce = iv XOR seq, additional data = the record
+ * header, inner plaintext = content || type || zero padding.
+ */
+#ifndef LATCH_RECORD_H
+#define LATCH_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "util/buffer.h"
+
+#define RECORD_HEADER_LEN 5
+#define RECORD_MAX_PLAINTEXT 16384
+#define RECORD_MAX_CIPHERTEXT_TLS12 (16384 + 2048)
+#define RECORD_MAX_CIPHERTEXT_TLS13 (16384 + 256)
+#define RECORD_MAX_WIRE (RECORD_HEADER_LEN + RECORD_MAX_CIPHERTEXT_TLS12)
+
+enum content_type {
+    CONTENT_CHANGE_CIPHER_SPEC = 20,
+    CONTENT_ALERT = 21,
+    CONTENT_HANDSHAKE = 22,
+    CONTENT_APPLICATION_DATA = 23
+};
+
+typedef struct record_protection {
+    int active;
+    int tls13;
+    latch_aead_ctx aead;
+    uint8_t iv[LATCH_MAX_IV_LEN];
+    uint8_t fixed_iv_len;       /* 4 (GCM salt) or 12 */
+    uint8_t explicit_nonce_len; /* 8 for TLS 1.2 AES-GCM, else 0 */
+    uint64_t sequence;
+} record_protection;
+
+typedef struct record_header {
+    uint8_t type;
+    uint16_t version;
+    uint16_t length;
+} record_header;
+
+int record_protection_init(const latch_crypto *crypto, record_protection *p,
+                           enum latch_aead_id aead, const uint8_t *key, size_t key_len,
+                           const uint8_t *iv, size_t fixed_iv_len, size_t explicit_nonce_len,
+                           int tls13, int encrypt);
+void record_protection_clear(record_protection *p);
+
+/* Bytes a record adds beyond its plaintext. */
+size_t record_expansion(const record_protection *p);
+
+/* Append one record carrying data (len <= 2^14) to out, protected when p is
+ * active.  Returns 0 or a latch_error. */
+int record_write(record_protection *p, byte_queue *out, uint8_t type, uint16_t version,
+                 const uint8_t *data, size_t len);
+
+/* Parse a 5-byte header from wire bytes. */
+int record_read_header(const uint8_t *wire, size_t len, record_header *h);
+
+/* Remove protection in place.  fragment/len is the record body; on success
+ * *plain points into fragment, *type is the real content type (TLS 1.3
+ * inner type).  Returns 0, LATCH_ERR_BAD_RECORD_MAC, LATCH_ERR_RECORD_OVERFLOW
+ * or LATCH_ERR_UNEXPECTED_MESSAGE. */
+int record_open(record_protection *p, const record_header *h, uint8_t *fragment,
+                uint8_t **plain, size_t *plain_len, uint8_t *type);
+
+#endif

@@ -1,0 +1,71 @@
+#include "util/buffer.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t byte_queue_length(const byte_queue *q) { return q->end - q->start; }
+
+const uint8_t *byte_queue_front(const byte_queue *q) { return q->data + q->start; }
+
+uint8_t *byte_queue_reserve(byte_queue *q, size_t n)
+{
+    if (q->capacity - q->end >= n)
+        return q->data + q->end;
+    size_t used = q->end - q->start;
+    if (q->start > 0 && q->capacity - used >= n) { /* compact */
+        memmove(q->data, q->data + q->start, used);
+        q->start = 0;
+        q->end = used;
+        return q->data + q->end;
+    }
+    size_t want = used + n;
+    if (q->limit != 0 && want > q->limit)
+        return NULL;
+    size_t cap = q->capacity ? q->capacity : 1024;
+    while (cap < want)
+        cap *= 2;
+    uint8_t *fresh = malloc(cap);
+    if (fresh == NULL)
+        return NULL;
+    if (used > 0)
+        memcpy(fresh, q->data + q->start, used);
+    if (q->data != NULL) {
+        OPENSSL_cleanse(q->data, q->capacity);
+        free(q->data);
+    }
+    q->data = fresh;
+    q->capacity = cap;
+    q->start = 0;
+    q->end = used;
+    return q->data + q->end;
+}
+
+void byte_queue_commit(byte_queue *q, size_t n) { q->end += n; }
+
+int byte_queue_append(byte_queue *q, const void *data, size_t n)
+{
+    uint8_t *dst = byte_queue_reserve(q, n);
+    if (dst == NULL)
+        return -1;
+    if (n > 0)
+        memcpy(dst, data, n);
+    q->end += n;
+    return 0;
+}
+
+void byte_queue_consume(byte_queue *q, size_t n)
+{
+    q->start += n;
+    if (q->start >= q->end)
+        q->start = q->end = 0;
+}
+
+void byte_queue_free(byte_queue *q)
+{
+    if (q->data != NULL) {
+        OPENSSL_cleanse(q->data, q->capacity);
+        free(q->data);
+    }
+    memset(q, 0, sizeof *q);
+}

@@ -1,0 +1,70 @@
+/*
+ * Certificates: loading our own chain and key, verifying the peer's chain.
+ * Everything here goes through libcrypto (X509_STORE / X509_verify_cert).
+ */
+#ifndef LATCH_X509_H
+#define LATCH_X509_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "latch/latch.h"
+
+/* A certificate chain we send, with its private key. */
+typedef struct latch_cert_key {
+    STACK_OF(X509) *chain;   /* leaf first, then intermediates in order */
+    uint8_t **der;           /* DER of each chain entry (what goes on the wire) */
+    size_t *der_len;
+    size_t count;
+    EVP_PKEY *key;           /* private key matching chain[0] */
+    int key_type;            /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519 */
+    int key_bits;
+    int ec_curve_nid;        /* NID_X9_62_prime256v1 / NID_secp384r1 for EC keys */
+    char **names;            /* DNS SANs (and CN when no SAN) for SNI selection */
+    size_t name_count;
+} latch_cert_key;
+
+/* Load a chain (PEM with several certs, or one DER cert) and a private key
+ * (PKCS#8 or traditional PEM, or DER).  A key that does not match the leaf is
+ * an error naming both files.  On error returns NULL and writes a reason. */
+latch_cert_key *latch_cert_key_load(const char *cert_file, const char *key_file,
+                                    char *reason, size_t reason_len);
+void latch_cert_key_free(latch_cert_key *ck);
+/* 1 if ck's leaf covers host (DNS SAN, RFC 6125 wildcard in the left label). */
+int latch_cert_key_matches_name(const latch_cert_key *ck, const char *host);
+
+/* Trust store: ca_file and/or ca_path; both NULL = system default store. */
+X509_STORE *latch_trust_store_new(const char *ca_file, const char *ca_path,
+                                  char *reason, size_t reason_len);
+
+/* Verify the peer chain (DER entries, leaf first) as a client would:
+ * chain to a trusted root, validity at `when` (Unix seconds; 0 = now),
+ * EKU serverAuth, host name (DNS, or IP literal) when host is non-NULL.
+ * Returns LATCH_OK or the latch_error for the first fault; reason gets one
+ * line naming the certificate.  *leaf_key receives the leaf's public key
+ * (caller frees) when non-NULL, also on LATCH_OK only. */
+latch_error latch_verify_chain(X509_STORE *store, const uint8_t *const *der,
+                               const size_t *der_len, size_t count, const char *host,
+                               int64_t when, EVP_PKEY **leaf_key, char *reason,
+                               size_t reason_len);
+
+/* Parse the leaf only (no verification): its public key, or NULL. */
+EVP_PKEY *latch_leaf_public_key(const uint8_t *der, size_t der_len);
+
+/* 1 if host matches one certificate name pattern: case-insensitive; a "*"
+ * left-most label stands for exactly one non-empty label ("*.example.com"
+ * covers "a.example.com", not "example.com" nor "a.b.example.com"); partial
+ * wildcards ("f*.example.com") and wildcards over a single label are refused.
+ * One trailing dot on host is ignored. */
+int latch_name_matches_pattern(const char *pattern, const char *host);
+/* 1 if host is an IPv4 or IPv6 address literal (no SNI, IP SAN check). */
+int latch_host_is_ip(const char *host);
+/* The names a certificate is for: its DNS SANs, else its subject CN.  Returns
+ * a malloc'd array (free with latch_x509_names_free), NULL on allocation
+ * failure; *count may be 0 (then the array is still non-NULL). */
+char **latch_x509_names(X509 *cert, size_t *count);
+void latch_x509_names_free(char **names, size_t count);
+
+#endif

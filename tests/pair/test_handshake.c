@@ -1,0 +1,209 @@
+/* latch client <-> latch server in memory: every suite x group x certificate. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "pair.h"
+
+static const char *const ecdsa_suites[] = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"};
+static const char *const rsa_suites[] = {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                                         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                                         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"};
+static const char *const groups[] = {"x25519", "secp256r1", "secp384r1"};
+
+/* Send len bytes from one side and read them back on the other. */
+static int transfer(pair *p, latch_conn *from, latch_conn *to, size_t len)
+{
+    uint8_t *out = malloc(len), *in = malloc(len);
+    size_t got = 0;
+    int ok;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(i * 7 + 3);
+    ok = latch_conn_write(from, out, len) == (ssize_t)len;
+    pair_pump(p);
+    while (ok && got < len) {
+        ssize_t n = latch_conn_read(to, in + got, len - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    ok = ok && got == len && memcmp(in, out, len) == 0;
+    free(out);
+    free(in);
+    return ok;
+}
+
+static void one_combination(const char *cert, const char *suite, const char *group)
+{
+    pair p;
+    CHECK(pair_configs(&p, cert) == 0);
+    CHECK(latch_config_set_ciphers(p.client_config, suite) == 0);
+    CHECK(latch_config_set_groups(p.client_config, group) == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    int ok = pair_handshake(&p) == 0;
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "  %s %s %s: client '%s' server '%s'\n", cert, suite, group,
+                latch_conn_error_reason(p.client), latch_conn_error_reason(p.server));
+    CHECK(strcmp(latch_conn_cipher_suite_name(p.client), suite) == 0);
+    CHECK(strcmp(latch_conn_cipher_suite_name(p.server), suite) == 0);
+    CHECK(strcmp(latch_conn_group_name(p.client), group) == 0);
+    CHECK(latch_conn_extended_master_secret(p.client) == 1);
+    CHECK(transfer(&p, p.client, p.server, 100));
+    CHECK(transfer(&p, p.server, p.client, 40000)); /* spans three records */
+    /* orderly close: close_notify is answered with close_notify */
+    CHECK(latch_conn_close(p.client) == 0);
+    pair_pump(&p);
+    CHECK(latch_conn_status(p.server) & LATCH_STATUS_CLOSED);
+    CHECK(latch_conn_status(p.client) & LATCH_STATUS_CLOSED);
+    uint8_t b;
+    CHECK_EQ_INT(latch_conn_read(p.server, &b, 1), 0);
+    pair_free(&p);
+}
+
+static void test_matrix(void)
+{
+    static const char *const ecdsa_certs[] = {"p256", "p384", "ed25519"};
+    for (size_t c = 0; c < 3; c++)
+        for (size_t s = 0; s < 3; s++)
+            for (size_t g = 0; g < 3; g++)
+                one_combination(ecdsa_certs[c], ecdsa_suites[s], groups[g]);
+    for (size_t s = 0; s < 3; s++)
+        for (size_t g = 0; g < 3; g++)
+            one_combination("rsa2048", rsa_suites[s], groups[g]);
+}
+
+/* Nothing in common: the server says handshake_failure, the client hears it. */
+static void test_no_common_suite(void)
+{
+    pair p;
+    int sent;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_ciphers(p.client_config, rsa_suites[0]) == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) != 0);
+    CHECK_EQ_INT(latch_conn_error(p.server), LATCH_ERR_HANDSHAKE_FAILURE);
+    CHECK_EQ_INT(latch_conn_alert(p.server, &sent), 40);
+    CHECK_EQ_INT(sent, 1);
+    CHECK_EQ_INT(latch_conn_error(p.client), LATCH_ERR_PEER_ALERT);
+    CHECK_EQ_INT(latch_conn_alert(p.client, &sent), 40);
+    CHECK_EQ_INT(sent, 0);
+    pair_free(&p);
+}
+
+/* A wrong host name: the client refuses with bad_certificate. */
+static void test_wrong_name(void)
+{
+    pair p;
+    int sent;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(pair_connect(&p, "example.com") == 0);
+    CHECK(pair_handshake(&p) != 0);
+    CHECK_EQ_INT(latch_conn_error(p.client), LATCH_ERR_CERTIFICATE_NAME);
+    CHECK_EQ_INT(latch_conn_alert(p.client, &sent), 42);
+    CHECK_EQ_INT(latch_conn_alert(p.server, &sent), 42);
+    CHECK(strstr(latch_conn_error_reason(p.client), "example.com") != NULL);
+    pair_free(&p);
+}
+
+/* Flip one byte of the first encrypted record (client Finished). */
+static size_t flip_encrypted(void *arg, int from_client, uint8_t *bytes, size_t len)
+{
+    int *armed = arg;
+    for (size_t i = 0; i + 5 < len; i++) /* find the CCS record, flip after it */
+        if (*armed && from_client && bytes[i] == 20 && bytes[i + 1] == 3 && bytes[i + 2] == 3 &&
+            bytes[i + 3] == 0 && bytes[i + 4] == 1 && i + 6 + 5 + 8 < len) {
+            bytes[len - 1] ^= 0x01;
+            *armed = 0;
+        }
+    return len;
+}
+
+static void test_tampered_record(void)
+{
+    pair p;
+    int armed = 1, sent;
+    CHECK(pair_configs(&p, "p256") == 0);
+    p.tamper = flip_encrypted;
+    p.tamper_arg = &armed;
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) != 0);
+    CHECK_EQ_INT(armed, 0);
+    CHECK_EQ_INT(latch_conn_error(p.server), LATCH_ERR_BAD_RECORD_MAC);
+    CHECK_EQ_INT(latch_conn_alert(p.client, &sent), 20);
+    pair_free(&p);
+}
+
+/* Application data before the handshake: unexpected_message. */
+static void test_early_application_data(void)
+{
+    pair p;
+    static const uint8_t record[] = {23, 3, 3, 0, 2, 'h', 'i'};
+    int sent;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(latch_conn_feed(p.server, record, sizeof record) < 0);
+    CHECK_EQ_INT(latch_conn_error(p.server), LATCH_ERR_UNEXPECTED_MESSAGE);
+    CHECK_EQ_INT(latch_conn_alert(p.server, &sent), 10);
+    pair_free(&p);
+}
+
+/* A record longer than 2^14 plaintext bytes: record_overflow. */
+static void test_record_overflow(void)
+{
+    pair p;
+    static const uint8_t header[] = {22, 3, 1, 0x40, 0x01};
+    int sent;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(latch_conn_feed(p.server, header, sizeof header) < 0);
+    CHECK_EQ_INT(latch_conn_error(p.server), LATCH_ERR_RECORD_OVERFLOW);
+    CHECK_EQ_INT(latch_conn_alert(p.server, &sent), 22);
+    pair_free(&p);
+}
+
+/* Bytes delivered one at a time still make a handshake (reassembly). */
+static size_t one_byte_at_a_time(void *arg, int from_client, uint8_t *bytes, size_t len)
+{
+    return len;
+}
+
+static void test_byte_by_byte(void)
+{
+    pair p;
+    CHECK(pair_configs(&p, "rsa2048") == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    p.tamper = one_byte_at_a_time;
+    for (int round = 0; round < 20; round++) {
+        size_t len, room;
+        latch_conn *pairs[2][2] = {{p.client, p.server}, {p.server, p.client}};
+        for (int d = 0; d < 2; d++) {
+            const uint8_t *b = latch_conn_send_buf(pairs[d][0], &len);
+            for (size_t i = 0; i < len; i++) {
+                uint8_t *dst = latch_conn_recv_buf(pairs[d][1], &room);
+                if (room == 0)
+                    break;
+                *dst = b[i];
+                latch_conn_recv_done(pairs[d][1], 1);
+            }
+            latch_conn_send_done(pairs[d][0], len);
+        }
+    }
+    CHECK(latch_conn_status(p.client) & LATCH_STATUS_READY);
+    CHECK(latch_conn_status(p.server) & LATCH_STATUS_READY);
+    pair_free(&p);
+}
+
+int main(void)
+{
+    test_matrix();
+    test_no_common_suite();
+    test_wrong_name();
+    test_tampered_record();
+    test_early_application_data();
+    test_record_overflow();
+    test_byte_by_byte();
+    return check_finish();
+}

@@ -1,0 +1,77 @@
+#include "pair.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int pair_configs(pair *p, const char *cert_name)
+{
+    char cert[512], key[512];
+    memset(p, 0, sizeof *p);
+    p->client_config = latch_config_new(LATCH_ROLE_CLIENT);
+    p->server_config = latch_config_new(LATCH_ROLE_SERVER);
+    if (p->client_config == NULL || p->server_config == NULL)
+        return -1;
+    if (latch_config_set_ca(p->client_config, PKI "ca.pem", NULL) != 0)
+        return -1;
+    snprintf(cert, sizeof cert, PKI "server-%s.pem", cert_name);
+    snprintf(key, sizeof key, PKI "server-%s-key.pem", cert_name);
+    if (latch_config_add_cert_key_files(p->server_config, cert, key) != 0) {
+        fprintf(stderr, "%s\n", latch_config_error(p->server_config));
+        return -1;
+    }
+    return 0;
+}
+
+int pair_connect(pair *p, const char *server_name)
+{
+    p->client = latch_conn_new(p->client_config, server_name);
+    p->server = latch_conn_new(p->server_config, NULL);
+    return p->client && p->server ? 0 : -1;
+}
+
+static size_t move(pair *p, latch_conn *from, latch_conn *to, int from_client)
+{
+    size_t len, room, total = 0;
+    const uint8_t *bytes = latch_conn_send_buf(from, &len);
+    while (len > 0) {
+        uint8_t *dst = latch_conn_recv_buf(to, &room);
+        if (room == 0) {
+            latch_conn_send_done(from, len); /* peer is gone: drop */
+            return total;
+        }
+        size_t n = len < room ? len : room;
+        memcpy(dst, bytes, n);
+        latch_conn_send_done(from, n);
+        size_t deliver = p->tamper ? p->tamper(p->tamper_arg, from_client, dst, n) : n;
+        latch_conn_recv_done(to, deliver);
+        total += n;
+        bytes = latch_conn_send_buf(from, &len);
+    }
+    return total;
+}
+
+size_t pair_pump(pair *p)
+{
+    size_t total = 0, moved;
+    do {
+        moved = move(p, p->client, p->server, 1) + move(p, p->server, p->client, 0);
+        total += moved;
+    } while (moved > 0);
+    return total;
+}
+
+int pair_handshake(pair *p)
+{
+    pair_pump(p);
+    unsigned cs = latch_conn_status(p->client), ss = latch_conn_status(p->server);
+    return (cs & LATCH_STATUS_READY) && (ss & LATCH_STATUS_READY) ? 0 : -1;
+}
+
+void pair_free(pair *p)
+{
+    latch_conn_free(p->client);
+    latch_conn_free(p->server);
+    latch_config_free(p->client_config);
+    latch_config_free(p->server_config);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,32 @@
+/* In-memory latch client <-> latch server, for tests. */
+#ifndef LATCH_TEST_PAIR_H
+#define LATCH_TEST_PAIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "latch/latch.h"
+
+#define PKI LATCH_TEST_DATA "/pki/"
+
+/* Called with each chunk of wire bytes in flight; may modify them in place.
+ * Returns the number of bytes to deliver (<= len). */
+typedef size_t (*pair_tamper_fn)(void *arg, int from_client, uint8_t *bytes, size_t len);
+
+typedef struct pair {
+    latch_config *client_config, *server_config;
+    latch_conn *client, *server;
+    pair_tamper_fn tamper;
+    void *tamper_arg;
+} pair;
+
+/* Configs with the test CA, and one server certificate ("p256", "rsa2048"...). */
+int pair_configs(pair *p, const char *cert_name);
+int pair_connect(pair *p, const char *server_name);
+/* Move bytes both ways until nothing moves.  Returns bytes moved. */
+size_t pair_pump(pair *p);
+/* Pump until both are READY, or one failed.  Returns 0 if both READY. */
+int pair_handshake(pair *p);
+void pair_free(pair *p);
+
+#endif
