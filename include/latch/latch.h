@@ -55,6 +55,9 @@ typedef enum latch_error {
     LATCH_ERR_CERTIFICATE_EXPIRED, /* outside validity           -> certificate_expired */
     LATCH_ERR_UNKNOWN_CA,          /* chain does not reach root  -> unknown_ca */
     LATCH_ERR_CERTIFICATE_NAME,    /* name mismatch              -> bad_certificate */
+    LATCH_ERR_MISSING_EXTENSION,   /* required extension absent  -> missing_extension */
+    LATCH_ERR_CERTIFICATE_REQUIRED, /* client sent no certificate -> certificate_required */
+    LATCH_ERR_CERTIFICATE_UNKNOWN, /* other certificate problem  -> certificate_unknown */
     LATCH_ERR_INTERNAL,            /* our bug / libcrypto error  -> internal_error */
     LATCH_ERR_PEER_ALERT,          /* the peer sent a fatal alert (no alert is sent back) */
     LATCH_ERR_CLOSED,              /* connection closed */
@@ -107,6 +110,8 @@ typedef void (*latch_observer_fn)(void *arg, const latch_event *event);
 typedef int (*latch_random_fn)(void *arg, uint8_t *out, size_t n);
 /* Clock: microseconds, monotonic for events; wall seconds for validity. */
 typedef uint64_t (*latch_clock_fn)(void *arg);
+/* Key log: one NSS key log line (no newline), e.g. "CLIENT_RANDOM <hex> <hex>". */
+typedef void (*latch_keylog_fn)(void *arg, const char *line);
 
 /* ---- configuration -------------------------------------------------- */
 
@@ -135,6 +140,8 @@ uint16_t latch_version_parse(const char *text);
 /* Comma-separated ALPN protocol names ("h2,http/1.1"). */
 int latch_config_set_alpn(latch_config *config, const char *list);
 void latch_config_set_observer(latch_config *config, latch_observer_fn fn, void *arg);
+/* Secrets in NSS key log format (SSLKEYLOGFILE), for Wireshark/tshark. */
+void latch_config_set_keylog(latch_config *config, latch_keylog_fn fn, void *arg);
 void latch_config_set_random(latch_config *config, latch_random_fn fn, void *arg);
 void latch_config_set_clock(latch_config *config, latch_clock_fn monotonic_us,
                             latch_clock_fn wall_seconds, void *arg);
@@ -168,6 +175,8 @@ ssize_t latch_conn_read(latch_conn *conn, void *buf, size_t len);
 ssize_t latch_conn_write(latch_conn *conn, const void *buf, size_t len);
 /* Queue close_notify. */
 int latch_conn_close(latch_conn *conn);
+/* TLS 1.3: update our traffic keys; request_peer asks the peer to update its. */
+int latch_conn_key_update(latch_conn *conn, int request_peer);
 
 unsigned latch_conn_status(const latch_conn *conn);
 latch_error latch_conn_error(const latch_conn *conn);

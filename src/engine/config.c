@@ -42,8 +42,8 @@ latch_config *latch_config_new(enum latch_role role)
     cfg->suite_count = suite_default_count;
     memcpy(cfg->groups, group_default_order, group_default_count * sizeof(uint16_t));
     cfg->group_count = group_default_count;
-    cfg->min_version = LATCH_VERSION_TLS12;
-    cfg->max_version = LATCH_VERSION_TLS12;
+    cfg->min_version = cfg->asked_min_version = LATCH_VERSION_TLS12;
+    cfg->max_version = cfg->asked_max_version = LATCH_VERSION_TLS13;
     cfg->verify = role == LATCH_ROLE_CLIENT;
     cfg->random = latch_random_default;
     cfg->clock_us = default_monotonic_us;
@@ -109,6 +109,28 @@ static const char *insecure_reason(const char *name)
     return NULL;
 }
 
+/* A version with no configured suite is not offered: --ciphers with only
+ * TLS 1.2 names means TLS 1.2, and the other way round. */
+static int settle_versions(latch_config *cfg)
+{
+    int has12 = 0, has13 = 0;
+    for (size_t i = 0; i < cfg->suite_count; i++) {
+        const latch_suite *s = suite_find(cfg->suites[i]);
+        has13 |= s->key_exchange == KEY_EXCHANGE_TLS13;
+        has12 |= s->key_exchange != KEY_EXCHANGE_TLS13;
+    }
+    uint16_t lo = cfg->asked_min_version, hi = cfg->asked_max_version;
+    if (!has12 && lo == LATCH_VERSION_TLS12)
+        lo = LATCH_VERSION_TLS13;
+    if (!has13 && hi == LATCH_VERSION_TLS13)
+        hi = LATCH_VERSION_TLS12;
+    if (lo > hi)
+        return config_fail(cfg, "no cipher suite for the enabled protocol versions");
+    cfg->min_version = lo;
+    cfg->max_version = hi;
+    return 0;
+}
+
 int latch_config_set_ciphers(latch_config *cfg, const char *list)
 {
     uint16_t ids[LATCH_MAX_SUITES];
@@ -125,7 +147,7 @@ int latch_config_set_ciphers(latch_config *cfg, const char *list)
         return config_fail(cfg, "empty cipher suite list");
     memcpy(cfg->suites, ids, (size_t)n * sizeof ids[0]);
     cfg->suite_count = (size_t)n;
-    return 0;
+    return settle_versions(cfg);
 }
 
 int latch_config_set_groups(latch_config *cfg, const char *list)
@@ -158,11 +180,11 @@ int latch_config_set_versions(latch_config *cfg, uint16_t min_version, uint16_t 
                                 "the minimum is TLS 1.2");
     if (min_version > max_version)
         return config_fail(cfg, "minimum version is above the maximum");
-    if (min_version > LATCH_VERSION_TLS12)
-        return config_fail(cfg, "TLS 1.3 is not implemented yet; use 1.2");
-    cfg->min_version = min_version;
-    cfg->max_version = LATCH_VERSION_TLS12; /* 1.3 arrives with its own issue */
-    return 0;
+    if (max_version > LATCH_VERSION_TLS13)
+        return config_fail(cfg, "unknown protocol version 0x%04x", max_version);
+    cfg->asked_min_version = min_version;
+    cfg->asked_max_version = max_version;
+    return settle_versions(cfg);
 }
 
 int latch_config_set_alpn(latch_config *cfg, const char *list)
@@ -188,6 +210,12 @@ void latch_config_set_observer(latch_config *cfg, latch_observer_fn fn, void *ar
 {
     cfg->observer = fn;
     cfg->observer_arg = arg;
+}
+
+void latch_config_set_keylog(latch_config *cfg, latch_keylog_fn fn, void *arg)
+{
+    cfg->keylog = fn;
+    cfg->keylog_arg = arg;
 }
 
 void latch_config_set_random(latch_config *cfg, latch_random_fn fn, void *arg)

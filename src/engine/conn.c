@@ -156,10 +156,59 @@ int engine_send_change_cipher_spec(latch_conn *c)
 
 int engine_activate_read_keys(latch_conn *c)
 {
-    install_keys(&c->read, &c->pending_read);
-    engine_emit(c, LATCH_EVENT_KEYS_CHANGED, "read keys active",
-                c->is_client ? "server write" : "client write");
+    return engine_install_read_keys(c, &c->pending_read,
+                                    c->is_client ? "server write" : "client write");
+}
+
+int engine_install_write_keys(latch_conn *c, record_protection *fresh, const char *what)
+{
+    TRY(engine_flush_handshake(c));
+    install_keys(&c->write, fresh);
+    engine_emit(c, LATCH_EVENT_KEYS_CHANGED, "write keys active", what);
     return 0;
+}
+
+int engine_install_read_keys(latch_conn *c, record_protection *fresh, const char *what)
+{
+    install_keys(&c->read, fresh);
+    c->read_keys_changed = 1;
+    engine_emit(c, LATCH_EVENT_KEYS_CHANGED, "read keys active", what);
+    return 0;
+}
+
+/* RFC 8446 D.4: a plaintext ChangeCipherSpec that changes nothing. */
+int engine_send_compat_change_cipher_spec(latch_conn *c)
+{
+    static const uint8_t change_cipher_spec[1] = {1};
+    record_protection plaintext = {0};
+    TRY(engine_flush_handshake(c));
+    TRY(record_write(&plaintext, &c->send, CONTENT_CHANGE_CIPHER_SPEC, LATCH_VERSION_TLS12,
+                     change_cipher_spec, 1));
+    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_SENT, "ChangeCipherSpec",
+                "middlebox compatibility (RFC 8446 D.4)");
+    return 0;
+}
+
+void engine_keylog(latch_conn *c, const char *label, const uint8_t *secret, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char line[64 + 1 + 64 + 1 + 2 * LATCH_MAX_HASH_LEN + 1];
+    size_t n = 0;
+    if (c->config->keylog == NULL || strlen(label) > 63 || len > LATCH_MAX_HASH_LEN)
+        return;
+    n += (size_t)snprintf(line, sizeof line, "%s ", label);
+    for (size_t i = 0; i < 32; i++) {
+        line[n++] = hex[c->client_random[i] >> 4];
+        line[n++] = hex[c->client_random[i] & 15];
+    }
+    line[n++] = ' ';
+    for (size_t i = 0; i < len; i++) {
+        line[n++] = hex[secret[i] >> 4];
+        line[n++] = hex[secret[i] & 15];
+    }
+    line[n] = '\0';
+    c->config->keylog(c->config->keylog_arg, line);
+    latch_wipe(line, sizeof line);
 }
 
 /* ---- lifecycle ---- */

@@ -13,6 +13,7 @@
 #include "latch/latch.h"
 #include "record/record.h"
 #include "util/buffer.h"
+#include "util/cursor.h"
 #include "x509/x509.h"
 
 #define LATCH_MAX_SUITES 32
@@ -29,7 +30,9 @@ struct latch_config {
     size_t suite_count;
     uint16_t groups[LATCH_MAX_GROUPS];
     size_t group_count;
-    uint16_t min_version, max_version;
+    uint16_t min_version, max_version;         /* effective: as asked, less versions
+                                                  without a configured suite */
+    uint16_t asked_min_version, asked_max_version;
     uint8_t alpn[256];         /* ProtocolNameList contents (without outer length) */
     size_t alpn_len;
     latch_cert_key *certs[LATCH_MAX_CERTS];
@@ -39,6 +42,8 @@ struct latch_config {
     X509_STORE *trust;
     latch_observer_fn observer;
     void *observer_arg;
+    latch_keylog_fn keylog;
+    void *keylog_arg;
     latch_random_fn random;
     void *random_arg;
     latch_clock_fn clock_us, clock_wall;
@@ -117,6 +122,30 @@ struct latch_conn {
     size_t pre_master_len;
     uint8_t master_secret[48];
     uint8_t client_verify_data[12], server_verify_data[12];
+
+    /* TLS 1.3 (RFC 8446 7.1) */
+    int hello_retry;                 /* a HelloRetryRequest was sent/received */
+    uint8_t cookie[256];             /* HRR cookie to echo */
+    size_t cookie_len;
+    uint16_t offered_share_group;    /* client: group of the key share sent */
+    uint8_t peer_key_share[LATCH_MAX_KX_PUBLIC]; /* server: client's share for c->group */
+    size_t peer_key_share_len;
+    int peer_sent_versions;          /* server: client sent supported_versions */
+    uint16_t peer_versions[16];
+    size_t peer_version_count;
+    int peer_sent_key_share;
+    cursor peer_key_share_list;      /* server: valid only while reading ClientHello */
+    uint16_t peer_share_groups[LATCH_MAX_PEER_LIST];
+    size_t peer_share_group_count;
+    int read_keys_changed;           /* set when read keys change mid-record */
+    size_t hash_len;
+    uint8_t secret[LATCH_MAX_HASH_LEN];  /* current stage: early, handshake, master */
+    uint8_t client_handshake_secret[LATCH_MAX_HASH_LEN];
+    uint8_t server_handshake_secret[LATCH_MAX_HASH_LEN];
+    uint8_t client_application_secret[LATCH_MAX_HASH_LEN];
+    uint8_t server_application_secret[LATCH_MAX_HASH_LEN];
+    uint8_t exporter_secret[LATCH_MAX_HASH_LEN];
+    uint8_t resumption_secret[LATCH_MAX_HASH_LEN];
 };
 
 /* ---- engine services used by the handshake ---- */
@@ -135,6 +164,13 @@ int engine_send_change_cipher_spec(latch_conn *c);
 /* Switch to pending read keys (after a ChangeCipherSpec was received). */
 int engine_activate_read_keys(latch_conn *c);
 int engine_send_alert(latch_conn *c, uint8_t level, uint8_t description);
+/* TLS 1.3 middlebox compatibility: a plaintext CCS, no key change. */
+int engine_send_compat_change_cipher_spec(latch_conn *c);
+/* Install new write keys (flushes queued handshake bytes under the old ones). */
+int engine_install_write_keys(latch_conn *c, record_protection *fresh, const char *what);
+int engine_install_read_keys(latch_conn *c, record_protection *fresh, const char *what);
+/* Key log line "LABEL <client_random hex> <secret hex>". */
+void engine_keylog(latch_conn *c, const char *label, const uint8_t *secret, size_t len);
 
 /* transcript */
 int transcript_add(latch_conn *c, const uint8_t *msg, size_t len);

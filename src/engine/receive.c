@@ -38,9 +38,11 @@ static int receive_alert(latch_conn *c, const uint8_t *data, size_t len)
         }
         return 0;
     }
+    /* TLS 1.2: a warning after the handshake (e.g. no_renegotiation) informs.
+     * TLS 1.3 (RFC 8446 6.2): every alert but close_notify is an error. */
     if (data[0] == LATCH_ALERT_LEVEL_WARNING && data[1] != LATCH_ALERT_USER_CANCELED &&
-        c->handshake_done)
-        return 0; /* e.g. no_renegotiation: informative */
+        c->handshake_done && c->version != LATCH_VERSION_TLS13)
+        return 0;
     c->alert = data[1];
     c->alert_sent = 0;
     c->close_sent = 1; /* nothing more goes out after a fatal alert */
@@ -57,6 +59,19 @@ static int receive_change_cipher_spec(latch_conn *c, const uint8_t *data, size_t
                            "ChangeCipherSpec inside a handshake message");
     engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_RECEIVED, "ChangeCipherSpec", NULL);
     return handshake_receive_change_cipher_spec(c);
+}
+
+/* RFC 8446 5: during the handshake a plaintext CCS of one byte 0x01 is
+ * dropped; anything else, or after the handshake, is unexpected_message. */
+static int receive_compat_change_cipher_spec(latch_conn *c, const record_header *h,
+                                             const uint8_t *data)
+{
+    if (c->handshake_done || h->length != 1 || data[0] != 1)
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                           "ChangeCipherSpec in TLS 1.3 outside the handshake");
+    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_RECEIVED, "ChangeCipherSpec",
+                "middlebox compatibility, ignored");
+    return 0;
 }
 
 static void emit_handshake_received(latch_conn *c, const uint8_t *msg, size_t len)
@@ -95,6 +110,10 @@ static int receive_handshake(latch_conn *c, const uint8_t *data, size_t len)
         emit_handshake_received(c, byte_queue_front(&c->handshake_in), 4 + body_len);
         TRY(handshake_receive_message(c, byte_queue_front(&c->handshake_in), 4 + body_len));
         byte_queue_consume(&c->handshake_in, 4 + body_len);
+        /* RFC 8446 5.1: a key change must fall on a record boundary */
+        if (c->read_keys_changed && byte_queue_length(&c->handshake_in) != 0)
+            return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                               "handshake data after a key change in the same record");
     }
     return 0;
 }
@@ -171,6 +190,9 @@ static int receive_record(latch_conn *c, size_t off, size_t *used)
         return 0;
     *used = RECORD_HEADER_LEN + (size_t)h.length;
     c->first_record_seen = 1;
+    c->read_keys_changed = 0;
+    if (h.type == CONTENT_CHANGE_CIPHER_SPEC && c->version == LATCH_VERSION_TLS13)
+        return receive_compat_change_cipher_spec(c, &h, c->recv + off + RECORD_HEADER_LEN);
     int err = record_open(&c->read, &h, c->recv + off + RECORD_HEADER_LEN, &plain, &plain_len,
                           &type);
     if (err != 0)

@@ -29,3 +29,32 @@ int transcript_hash(latch_conn *c, uint8_t *out, size_t *len)
         return LATCH_ERR_INTERNAL;
     return latch_hash_peek(&c->transcript, out, len) == 0 ? 0 : LATCH_ERR_INTERNAL;
 }
+
+/* RFC 8446 4.4.1: after a HelloRetryRequest the transcript starts with
+ *   message_hash (254) || 00 00 || Hash.length || Hash(ClientHello1)
+ * followed by the HelloRetryRequest and what comes after.  The pending
+ * bytes hold ClientHello1 and, on the client, tail_len bytes of the HRR. */
+int transcript_restart_for_hello_retry(latch_conn *c, size_t tail_len)
+{
+    const uint8_t *pending = byte_queue_front(&c->transcript_pending);
+    size_t total = byte_queue_length(&c->transcript_pending);
+    uint8_t header[4 + LATCH_MAX_HASH_LEN];
+    size_t hash_len;
+    enum latch_hash_id hash = c->suite->hash;
+    if (c->transcript_ready || tail_len > total)
+        return LATCH_ERR_INTERNAL;
+    if (latch_hash_oneshot(&c->config->crypto, hash, pending, total - tail_len, header + 4,
+                           &hash_len) != 0 ||
+        latch_hash_init(&c->config->crypto, &c->transcript, hash) != 0)
+        return LATCH_ERR_INTERNAL;
+    c->transcript_ready = 1;
+    header[0] = 254;
+    header[1] = 0;
+    header[2] = 0;
+    header[3] = (uint8_t)hash_len;
+    int err = transcript_add(c, header, 4 + hash_len);
+    if (err == 0 && tail_len > 0)
+        err = transcript_add(c, pending + (total - tail_len), tail_len);
+    byte_queue_free(&c->transcript_pending);
+    return err;
+}

@@ -18,11 +18,13 @@ static int leaf_fits_suite(const latch_conn *c, EVP_PKEY *key)
     int type = EVP_PKEY_get_base_id(key);
     if (c->suite->auth == AUTH_RSA)
         return type == EVP_PKEY_RSA;
+    if (c->suite->auth == AUTH_TLS13)
+        return type == EVP_PKEY_RSA || type == EVP_PKEY_EC || type == EVP_PKEY_ED25519;
     return type == EVP_PKEY_EC || type == EVP_PKEY_ED25519;
 }
 
-static int check_chain(latch_conn *c, const uint8_t *const *der, const size_t *len,
-                       size_t count)
+int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
+                                   const size_t *len, size_t count)
 {
     latch_config *cfg = c->config;
     char reason[256] = "";
@@ -66,5 +68,5 @@ int server_certificate_read(latch_conn *c, cursor *body)
     }
     if (count == 0)
         return engine_fail(c, LATCH_ERR_BAD_CERTIFICATE, "server sent no certificate");
-    return check_chain(c, der, len, count);
+    return certificate_check_server_chain(c, der, len, count);
 }

@@ -83,6 +83,35 @@ static int write_server_name(latch_conn *c, cursor *out)
     return cursor_close_vector(out, &ext);
 }
 
+/* supported_versions, key_share and (after a retry) cookie: RFC 8446 4.2 */
+static int write_tls13_extensions(latch_conn *c, cursor *out)
+{
+    const latch_config *cfg = c->config;
+    cursor_mark ext, list;
+    TRY(cursor_write_u16(out, EXT_SUPPORTED_VERSIONS));
+    TRY(cursor_open_vector(out, 2, &ext));
+    TRY(cursor_open_vector(out, 1, &list));
+    TRY(cursor_write_u16(out, LATCH_VERSION_TLS13));
+    if (cfg->min_version <= LATCH_VERSION_TLS12)
+        TRY(cursor_write_u16(out, LATCH_VERSION_TLS12));
+    TRY(cursor_close_vector(out, &list));
+    TRY(cursor_close_vector(out, &ext));
+    TRY(cursor_write_u16(out, EXT_KEY_SHARE));
+    TRY(cursor_open_vector(out, 2, &ext));
+    TRY(cursor_open_vector(out, 2, &list));
+    TRY(cursor_write_u16(out, c->offered_share_group));
+    TRY(cursor_write_vector(out, 2, c->our_key_share, c->our_key_share_len));
+    TRY(cursor_close_vector(out, &list));
+    TRY(cursor_close_vector(out, &ext));
+    if (c->cookie_len > 0) {
+        TRY(cursor_write_u16(out, EXT_COOKIE));
+        TRY(cursor_open_vector(out, 2, &ext));
+        TRY(cursor_write_vector(out, 2, c->cookie, c->cookie_len));
+        TRY(cursor_close_vector(out, &ext));
+    }
+    return 0;
+}
+
 int client_extensions_write(latch_conn *c, cursor *out)
 {
     const latch_config *cfg = c->config;
@@ -101,6 +130,8 @@ int client_extensions_write(latch_conn *c, cursor *out)
         TRY(cursor_write_vector(out, 2, cfg->alpn, cfg->alpn_len));
         TRY(cursor_close_vector(out, &ext));
     }
+    if (cfg->max_version >= LATCH_VERSION_TLS13)
+        TRY(write_tls13_extensions(c, out));
     TRY(cursor_write_u16(out, EXT_EXTENDED_MASTER_SECRET));
     TRY(cursor_write_u16(out, 0));
     TRY(cursor_write_u16(out, EXT_RENEGOTIATION_INFO));
@@ -179,6 +210,55 @@ static int read_alpn_list(latch_conn *c, cursor *data)
     return 0;
 }
 
+static int read_supported_versions(latch_conn *c, cursor *data)
+{
+    cursor list;
+    TRY(cursor_read_vector(data, 1, 2, 254, &list));
+    if (cursor_remaining(&list) % 2 != 0)
+        return LATCH_ERR_DECODE;
+    c->peer_sent_versions = 1;
+    while (cursor_remaining(&list) > 0) {
+        uint16_t v;
+        TRY(cursor_read_u16(&list, &v));
+        if (c->peer_version_count < sizeof c->peer_versions / sizeof c->peer_versions[0])
+            c->peer_versions[c->peer_version_count++] = v;
+    }
+    return 0;
+}
+
+/* KeyShareClientHello: the list stays in the message; groups are noted. */
+static int read_key_shares(latch_conn *c, cursor *data)
+{
+    cursor list, check;
+    TRY(cursor_read_vector(data, 2, 0, 0xffff, &list));
+    check = list;
+    while (cursor_remaining(&check) > 0) {
+        uint16_t group;
+        cursor key;
+        TRY(cursor_read_u16(&check, &group));
+        TRY(cursor_read_vector(&check, 2, 1, 0xffff, &key));
+        for (size_t i = 0; i < c->peer_share_group_count; i++)
+            if (c->peer_share_groups[i] == group) /* RFC 8446 4.2.8 */
+                return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "two key shares for %u",
+                                   group);
+        if (c->peer_share_group_count < LATCH_MAX_PEER_LIST)
+            c->peer_share_groups[c->peer_share_group_count++] = group;
+    }
+    c->peer_key_share_list = list;
+    c->peer_sent_key_share = 1;
+    return 0;
+}
+
+static int read_cookie(latch_conn *c, cursor *data)
+{
+    cursor cookie;
+    TRY(cursor_read_vector(data, 2, 1, 0xffff, &cookie));
+    if (!c->hello_retry || cookie.len != c->cookie_len ||
+        latch_ct_compare(cookie.data, c->cookie, cookie.len) != 0)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "cookie does not match");
+    return 0;
+}
+
 int client_extension_read(latch_conn *c, uint16_t type, cursor *data)
 {
     peer_offer *p = &c->peer;
@@ -201,6 +281,12 @@ int client_extension_read(latch_conn *c, uint16_t type, cursor *data)
         return cursor_expect_end(data);
     case EXT_RENEGOTIATION_INFO:
         return read_renegotiation_info(c, data);
+    case EXT_SUPPORTED_VERSIONS:
+        return read_supported_versions(c, data);
+    case EXT_KEY_SHARE:
+        return read_key_shares(c, data);
+    case EXT_COOKIE:
+        return read_cookie(c, data);
     default: /* unknown extensions are ignored (RFC 5246 7.4.1.4) */
         return cursor_skip(data, cursor_remaining(data));
     }

@@ -18,19 +18,23 @@ enum handshake_type {
     HANDSHAKE_CLIENT_HELLO = 1,
     HANDSHAKE_SERVER_HELLO = 2,
     HANDSHAKE_NEW_SESSION_TICKET = 4,
+    HANDSHAKE_ENCRYPTED_EXTENSIONS = 8,
     HANDSHAKE_CERTIFICATE = 11,
     HANDSHAKE_SERVER_KEY_EXCHANGE = 12,
     HANDSHAKE_CERTIFICATE_REQUEST = 13,
     HANDSHAKE_SERVER_HELLO_DONE = 14,
     HANDSHAKE_CERTIFICATE_VERIFY = 15,
     HANDSHAKE_CLIENT_KEY_EXCHANGE = 16,
-    HANDSHAKE_FINISHED = 20
+    HANDSHAKE_FINISHED = 20,
+    HANDSHAKE_KEY_UPDATE = 24,
+    HANDSHAKE_MESSAGE_HASH = 254
 };
 
 enum message_sender { SENT_BY_CLIENT = 1, SENT_BY_SERVER = 2 };
 
 #define ROW_NEEDS_PRIOR_HASH 0x01 /* recv handler wants the transcript before this message */
 #define ROW_END 0x02              /* handshake complete once this row is passed */
+#define ROW_COMPAT_CCS 0x04       /* TLS 1.3 middlebox CCS: sent if wanted, never awaited */
 
 typedef struct message_row {
     const char *name;
@@ -42,6 +46,8 @@ typedef struct message_row {
     int (*write)(latch_conn *c, cursor *out);
     /* parse and act on a received message body */
     int (*read)(latch_conn *c, cursor *body);
+    /* after our message is queued (and in the transcript): switch keys */
+    int (*after_write)(latch_conn *c);
 } message_row;
 
 typedef struct handshake_flow {
@@ -59,8 +65,14 @@ int handshake_receive_message(latch_conn *c, const uint8_t *msg, size_t len);
 /* A ChangeCipherSpec arrived. */
 int handshake_receive_change_cipher_spec(latch_conn *c);
 
-/* ---- TLS 1.2 flows (tls12_flow.c) ---- */
+/* ---- flows (tls12_flow.c, tls13_flow.c) ---- */
 extern const handshake_flow tls12_full_handshake;
+extern const handshake_flow tls13_full_handshake;
+extern const handshake_flow tls13_hello_retry_handshake;
+/* Continue on another flow at the same step (after the hellos decide). */
+void handshake_switch_flow(latch_conn *c, const handshake_flow *flow);
+/* Messages after the handshake (KeyUpdate, NewSessionTicket, renegotiation). */
+int handshake_post_message(latch_conn *c, const uint8_t *msg, size_t len);
 
 /* ---- message handlers, one file per family ---- */
 int client_hello_write(latch_conn *c, cursor *out);
@@ -79,6 +91,29 @@ int change_cipher_spec_prepare(latch_conn *c, cursor *out);
 int change_cipher_spec_read(latch_conn *c, cursor *body);
 int finished_write(latch_conn *c, cursor *out);
 int finished_read(latch_conn *c, cursor *body);
+
+int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
+                                   const size_t *len, size_t count);
+
+/* ---- TLS 1.3 messages (hello13.c, certificate13.c, finished13.c) ---- */
+int hello_retry_request_write(latch_conn *c, cursor *out);
+int hello_retry_request_read(latch_conn *c, cursor *body);
+int server_hello13_read(latch_conn *c, cursor *body);
+int server_hello13_write(latch_conn *c, cursor *out);
+int server_hello13_after_write(latch_conn *c);
+int server_choose13(latch_conn *c);
+int encrypted_extensions_write(latch_conn *c, cursor *out);
+int encrypted_extensions_read(latch_conn *c, cursor *body);
+int certificate13_write(latch_conn *c, cursor *out);
+int certificate13_read(latch_conn *c, cursor *body);
+int certificate_verify_write(latch_conn *c, cursor *out);
+int certificate_verify_read(latch_conn *c, cursor *body);
+int finished13_write(latch_conn *c, cursor *out);
+int finished13_read(latch_conn *c, cursor *body);
+int finished13_after_write(latch_conn *c);
+int compat_change_cipher_spec_write(latch_conn *c, cursor *out);
+/* Transcript after a HelloRetryRequest: message_hash(ClientHello1) || ... */
+int transcript_restart_for_hello_retry(latch_conn *c, size_t tail_len);
 
 /* ---- TLS 1.2 key schedule (key_schedule12.c) ---- */
 /* pre-master -> master secret (EMS when negotiated) -> key block -> pending keys */

@@ -2,20 +2,38 @@
 #include <string.h>
 
 #include "handshake/extensions.h"
-#include "handshake/handshake.h"
+#include "handshake/handshake13.h"
 #include "handshake/suites.h"
 #include "util/error.h"
 
 /* ---- ClientHello ---- */
 
+/* A suite of ours that fits the configured version range. */
 static int offers_suite(const latch_config *cfg, uint16_t id)
 {
     const latch_suite *s = suite_find(id);
-    if (s == NULL || s->max_version < LATCH_VERSION_TLS12 || s->min_version > LATCH_VERSION_TLS12)
+    if (s == NULL || s->max_version < cfg->min_version || s->min_version > cfg->max_version)
         return 0;
     for (size_t i = 0; i < cfg->suite_count; i++)
         if (cfg->suites[i] == id)
             return 1;
+    return 0;
+}
+
+/* TLS 1.3 ClientHello: a key share for the first group (or the one a
+ * HelloRetryRequest asked for), and a session id for middlebox compatibility. */
+static int prepare_client_hello13(latch_conn *c)
+{
+    latch_config *cfg = c->config;
+    if (!c->hello_retry) {
+        c->session_id_len = 32;
+        TRY(engine_random(c, c->session_id, 32));
+        c->offered_share_group = cfg->groups[0];
+    }
+    c->our_key_share_len = sizeof c->our_key_share;
+    if (latch_kx_generate(&cfg->crypto, c->offered_share_group, cfg->random, cfg->random_arg,
+                          &c->key_exchange_key, c->our_key_share, &c->our_key_share_len) != 0)
+        return engine_fail(c, LATCH_ERR_INTERNAL, "key generation failed");
     return 0;
 }
 
@@ -24,7 +42,10 @@ int client_hello_write(latch_conn *c, cursor *out)
     const latch_config *cfg = c->config;
     static const uint8_t null_compression_only[] = {0};
     cursor_mark suites, extensions;
-    TRY(engine_random(c, c->client_random, 32));
+    if (!c->hello_retry)
+        TRY(engine_random(c, c->client_random, 32));
+    if (cfg->max_version >= LATCH_VERSION_TLS13)
+        TRY(prepare_client_hello13(c));
     TRY(cursor_write_u16(out, LATCH_VERSION_TLS12));
     TRY(cursor_write_bytes(out, c->client_random, 32));
     TRY(cursor_write_vector(out, 1, c->session_id, c->session_id_len));
@@ -203,23 +224,57 @@ static int choose_alpn(latch_conn *c)
                        "no application protocol (ALPN) in common");
 }
 
+static int version_enabled(const latch_config *cfg, uint16_t v)
+{
+    return v >= cfg->min_version && v <= cfg->max_version;
+}
+
+/* RFC 8446 4.2.1: supported_versions decides when present; otherwise the
+ * legacy client_version (TLS 1.2 at least). */
 static int negotiate_version(latch_conn *c, uint16_t client_version)
 {
     const latch_config *cfg = c->config;
-    if ((client_version >> 8) != 3 || client_version < LATCH_VERSION_TLS12)
+    if (c->peer_sent_versions) {
+        if (peer_listed(c->peer_versions, c->peer_version_count, LATCH_VERSION_TLS13) &&
+            version_enabled(cfg, LATCH_VERSION_TLS13))
+            c->version = LATCH_VERSION_TLS13;
+        else if (peer_listed(c->peer_versions, c->peer_version_count, LATCH_VERSION_TLS12) &&
+                 version_enabled(cfg, LATCH_VERSION_TLS12))
+            c->version = LATCH_VERSION_TLS12;
+        else
+            return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION,
+                               "no protocol version in common (client's supported_versions)");
+    } else if ((client_version >> 8) != 3 || client_version < LATCH_VERSION_TLS12) {
         return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION,
                            "client offers at most version 0x%04x (TLS 1.2 is the minimum)",
                            client_version);
-    if (cfg->min_version > LATCH_VERSION_TLS12 || cfg->max_version < LATCH_VERSION_TLS12)
-        return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION, "TLS 1.2 is not enabled");
-    c->version = LATCH_VERSION_TLS12;
+    } else if (version_enabled(cfg, LATCH_VERSION_TLS12)) {
+        c->version = LATCH_VERSION_TLS12;
+    } else {
+        return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION, "client does not offer TLS 1.3");
+    }
+    if (c->hello_retry && c->version != LATCH_VERSION_TLS13)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "second ClientHello without 1.3");
     return 0;
+}
+
+static int choose_tls12(latch_conn *c)
+{
+    TRY(choose_suite(c));
+    c->extended_master_secret = c->peer.extended_master_secret;
+    return transcript_start(c, c->suite->hash);
 }
 
 int client_hello_read(latch_conn *c, cursor *body)
 {
     uint16_t client_version;
     cursor session_id, extensions;
+    if (c->hello_retry) { /* the second ClientHello replaces what the first said */
+        memset(&c->peer, 0, sizeof c->peer);
+        c->peer_sent_versions = c->peer_sent_key_share = 0;
+        c->peer_version_count = c->peer_share_group_count = 0;
+        c->server_name[0] = '\0';
+    }
     TRY(cursor_read_u16(body, &client_version));
     TRY(cursor_copy_bytes(body, c->client_random, 32));
     TRY(cursor_read_vector(body, 1, 0, 32, &session_id));
@@ -231,10 +286,15 @@ int client_hello_read(latch_conn *c, cursor *body)
         TRY(extensions_walk(c, &extensions, client_extension_read));
     }
     TRY(negotiate_version(c, client_version));
-    TRY(choose_suite(c));
+    if (c->version == LATCH_VERSION_TLS13) {
+        c->session_id_len = cursor_remaining(&session_id); /* echoed (RFC 8446 4.1.3) */
+        TRY(cursor_copy_bytes(&session_id, c->session_id, c->session_id_len));
+        TRY(server_choose13(c));
+    } else {
+        TRY(choose_tls12(c));
+    }
+    c->peer_key_share_list.len = 0; /* points into the message: not valid after */
     TRY(choose_alpn(c));
-    c->extended_master_secret = c->peer.extended_master_secret;
-    TRY(transcript_start(c, c->suite->hash));
     engine_emit(c, LATCH_EVENT_NOTE, "negotiated", c->suite->name);
     return 0;
 }
@@ -245,6 +305,8 @@ int server_hello_write(latch_conn *c, cursor *out)
 {
     cursor_mark extensions;
     TRY(engine_random(c, c->server_random, 32));
+    if (c->config->max_version >= LATCH_VERSION_TLS13) /* RFC 8446 4.1.3 */
+        memcpy(c->server_random + 24, tls13_downgrade_tls12, 8);
     TRY(cursor_write_u16(out, c->version));
     TRY(cursor_write_bytes(out, c->server_random, 32));
     TRY(cursor_write_vector(out, 1, c->session_id, c->session_id_len));
@@ -255,21 +317,49 @@ int server_hello_write(latch_conn *c, cursor *out)
     return cursor_close_vector(out, &extensions);
 }
 
-int server_hello_read(latch_conn *c, cursor *body)
+/* Does the rest of a ServerHello (after the random) carry supported_versions? */
+static int has_supported_versions(cursor rest)
 {
-    uint16_t version, suite;
+    cursor session_id, extensions;
+    uint16_t suite;
+    uint8_t compression;
+    if (cursor_read_vector(&rest, 1, 0, 32, &session_id) != 0 ||
+        cursor_read_u16(&rest, &suite) != 0 || cursor_read_u8(&rest, &compression) != 0 ||
+        cursor_read_vector(&rest, 2, 0, 0xffff, &extensions) != 0)
+        return 0;
+    while (cursor_remaining(&extensions) > 0) {
+        uint16_t type;
+        cursor data;
+        if (cursor_read_u16(&extensions, &type) != 0 ||
+            cursor_read_vector(&extensions, 2, 0, 0xffff, &data) != 0)
+            return 0;
+        if (type == EXT_SUPPORTED_VERSIONS)
+            return 1;
+    }
+    return 0;
+}
+
+static int server_hello12_read(latch_conn *c, uint16_t version, cursor *body)
+{
+    uint16_t suite;
     uint8_t compression;
     cursor session_id, extensions;
-    TRY(cursor_read_u16(body, &version));
-    if (version != LATCH_VERSION_TLS12)
+    const latch_config *cfg = c->config;
+    if (version != LATCH_VERSION_TLS12 || cfg->min_version > LATCH_VERSION_TLS12)
         return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION,
-                           "server chose version 0x%04x; only TLS 1.2 and up are accepted",
-                           version);
-    TRY(cursor_copy_bytes(body, c->server_random, 32));
+                           "server chose version 0x%04x; only TLS %s%s is accepted", version,
+                           cfg->min_version > LATCH_VERSION_TLS12 ? "1.3" : "1.2",
+                           cfg->max_version > LATCH_VERSION_TLS12 ? " and up" : "");
+    /* RFC 8446 4.1.3: a TLS 1.3 client must notice a downgrade to 1.2 */
+    if (cfg->max_version >= LATCH_VERSION_TLS13 &&
+        memcmp(c->server_random + 24, tls13_downgrade_tls12, 8) == 0)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                           "downgrade to TLS 1.2 detected (ServerHello.random sentinel)");
     TRY(cursor_read_vector(body, 1, 0, 32, &session_id));
     TRY(cursor_read_u16(body, &suite));
     TRY(cursor_read_u8(body, &compression));
-    if (!offers_suite(c->config, suite))
+    const latch_suite *s = suite_find(suite);
+    if (!offers_suite(cfg, suite) || s->key_exchange == KEY_EXCHANGE_TLS13)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "server chose cipher suite 0x%04x that was not offered", suite);
     if (compression != 0)
@@ -283,11 +373,33 @@ int server_hello_read(latch_conn *c, cursor *body)
         return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
                            "server does not support secure renegotiation (RFC 5746)");
     c->version = version;
-    c->suite = suite_find(suite);
+    c->suite = s;
     c->session_id_len = cursor_remaining(&session_id);
     TRY(cursor_copy_bytes(&session_id, c->session_id, c->session_id_len));
     c->extended_master_secret = c->peer.extended_master_secret;
+    EVP_PKEY_free(c->key_exchange_key); /* a 1.3 key share that went unused */
+    c->key_exchange_key = NULL;
+    handshake_switch_flow(c, &tls12_full_handshake);
     TRY(transcript_start(c, c->suite->hash));
     engine_emit(c, LATCH_EVENT_NOTE, "negotiated", c->suite->name);
     return 0;
+}
+
+int server_hello_read(latch_conn *c, cursor *body)
+{
+    uint16_t version;
+    int offered13 = c->config->max_version >= LATCH_VERSION_TLS13;
+    TRY(cursor_read_u16(body, &version));
+    TRY(cursor_copy_bytes(body, c->server_random, 32));
+    int is_retry = memcmp(c->server_random, tls13_hello_retry_random, 32) == 0;
+    if ((is_retry || has_supported_versions(*body)) && !offered13)
+        return engine_fail(c, LATCH_ERR_UNSUPPORTED_EXTENSION,
+                           "server negotiates TLS 1.3, which was not offered");
+    if (is_retry)
+        return hello_retry_request_read(c, body);
+    if (has_supported_versions(*body))
+        return server_hello13_read(c, body);
+    if (c->hello_retry)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "TLS 1.2 after HelloRetryRequest");
+    return server_hello12_read(c, version, body);
 }

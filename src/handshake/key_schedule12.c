@@ -34,6 +34,7 @@ static int derive_master_secret(latch_conn *c)
     c->pre_master_len = 0;
     if (rc != 0)
         return engine_fail(c, LATCH_ERR_INTERNAL, "master secret derivation failed");
+    engine_keylog(c, "CLIENT_RANDOM", c->master_secret, 48);
     engine_emit(c, LATCH_EVENT_NOTE, "master secret derived",
                 c->extended_master_secret ? "extended master secret (RFC 7627)"
                                           : "classic master secret (no EMS)");

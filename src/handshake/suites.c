@@ -30,7 +30,8 @@ static const latch_suite suites[] = {
      LATCH_AEAD_CHACHA20_POLY1305, LATCH_HASH_SHA256, V13, V13, 32, 12, 0},
 };
 
-const uint16_t suite_default_order[] = {0xc02b, 0xc02c, 0xcca9, 0xc02f, 0xc030, 0xcca8};
+const uint16_t suite_default_order[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02c,
+                                        0xcca9, 0xc02f, 0xc030, 0xcca8};
 const size_t suite_default_count = sizeof suite_default_order / sizeof suite_default_order[0];
 
 const uint16_t group_default_order[] = {LATCH_GROUP_X25519, LATCH_GROUP_SECP256R1,

@@ -37,8 +37,12 @@ static void finish_step(latch_conn *c, const message_row *row)
     }
 }
 
+void handshake_switch_flow(latch_conn *c, const handshake_flow *flow) { c->flow = flow; }
+
 static int send_row(latch_conn *c, const message_row *row)
 {
+    if (row->flags & ROW_COMPAT_CCS) /* only when the client sent a session id */
+        return c->session_id_len > 0 ? engine_send_compat_change_cipher_spec(c) : 0;
     if (row->content_type == CONTENT_CHANGE_CIPHER_SPEC) {
         TRY(row->write(c, NULL));
         return engine_send_change_cipher_spec(c);
@@ -55,6 +59,8 @@ static int send_row(latch_conn *c, const message_row *row)
         err = engine_queue_handshake(c, row->handshake_type, scratch, out.off);
     latch_wipe(scratch, out.off);
     free(scratch);
+    if (err == 0 && row->after_write != NULL)
+        err = row->after_write(c);
     return err;
 }
 
@@ -62,9 +68,10 @@ int handshake_drive(latch_conn *c)
 {
     const message_row *row;
     while (!c->handshake_done && (row = current_row(c)) != NULL &&
-           row->sender == our_sender(c)) {
-        TRY(send_row(c, row));
-        finish_step(c, row);
+           (row->sender == our_sender(c) || (row->flags & ROW_COMPAT_CCS))) {
+        if (row->sender == our_sender(c))
+            TRY(send_row(c, row));
+        finish_step(c, row); /* the peer's compatibility CCS is never awaited */
     }
     return engine_flush_handshake(c);
 }
@@ -76,25 +83,13 @@ int handshake_begin(latch_conn *c)
     return handshake_drive(c);
 }
 
-/* After the handshake: a HelloRequest (to a client) or ClientHello (to a
- * server) asks for renegotiation, which latch refuses (RFC 5746 4.2/4.4). */
-static int refuse_renegotiation(latch_conn *c, uint8_t type)
-{
-    uint8_t asks = c->is_client ? HANDSHAKE_HELLO_REQUEST : HANDSHAKE_CLIENT_HELLO;
-    if (type != asks)
-        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
-                           "%s received after the handshake", latch_handshake_type_name(type));
-    engine_emit(c, LATCH_EVENT_NOTE, "renegotiation refused", latch_handshake_type_name(type));
-    return engine_send_alert(c, LATCH_ALERT_LEVEL_WARNING, LATCH_ALERT_NO_RENEGOTIATION);
-}
-
 int handshake_receive_message(latch_conn *c, const uint8_t *msg, size_t len)
 {
     const message_row *row = current_row(c);
     uint8_t type = msg[0];
     cursor body;
     if (c->handshake_done)
-        return refuse_renegotiation(c, type);
+        return handshake_post_message(c, msg, len);
     if (row == NULL || row->sender == our_sender(c) ||
         row->content_type != CONTENT_HANDSHAKE || row->handshake_type != type)
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "%s received while expecting %s",

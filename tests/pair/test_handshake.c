@@ -38,6 +38,7 @@ static int transfer(pair *p, latch_conn *from, latch_conn *to, size_t len)
 static void one_combination(const char *cert, const char *suite, const char *group)
 {
     pair p;
+    int tls13 = strncmp(suite, "TLS_ECDHE", 9) != 0;
     CHECK(pair_configs(&p, cert) == 0);
     CHECK(latch_config_set_ciphers(p.client_config, suite) == 0);
     CHECK(latch_config_set_groups(p.client_config, group) == 0);
@@ -50,7 +51,10 @@ static void one_combination(const char *cert, const char *suite, const char *gro
     CHECK(strcmp(latch_conn_cipher_suite_name(p.client), suite) == 0);
     CHECK(strcmp(latch_conn_cipher_suite_name(p.server), suite) == 0);
     CHECK(strcmp(latch_conn_group_name(p.client), group) == 0);
-    CHECK(latch_conn_extended_master_secret(p.client) == 1);
+    CHECK_EQ_INT(latch_conn_version(p.client), tls13 ? LATCH_VERSION_TLS13 : LATCH_VERSION_TLS12);
+    CHECK_EQ_INT(latch_conn_version(p.server), tls13 ? LATCH_VERSION_TLS13 : LATCH_VERSION_TLS12);
+    if (!tls13)
+        CHECK(latch_conn_extended_master_secret(p.client) == 1);
     CHECK(transfer(&p, p.client, p.server, 100));
     CHECK(transfer(&p, p.server, p.client, 40000)); /* spans three records */
     /* orderly close: close_notify is answered with close_notify */
@@ -73,6 +77,125 @@ static void test_matrix(void)
     for (size_t s = 0; s < 3; s++)
         for (size_t g = 0; g < 3; g++)
             one_combination("rsa2048", rsa_suites[s], groups[g]);
+    static const char *const all_certs[] = {"p256", "p384", "ed25519", "rsa2048"};
+    static const char *const tls13_suites[] = {
+        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"};
+    for (size_t c = 0; c < 4; c++)
+        for (size_t s = 0; s < 3; s++)
+            for (size_t g = 0; g < 3; g++)
+                one_combination(all_certs[c], tls13_suites[s], groups[g]);
+}
+
+/* Default configs on both sides: TLS 1.3 wins. */
+static void test_default_prefers_tls13(void)
+{
+    pair p;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) == 0);
+    CHECK_EQ_INT(latch_conn_version(p.client), LATCH_VERSION_TLS13);
+    CHECK(strcmp(latch_conn_cipher_suite_name(p.client), "TLS_AES_128_GCM_SHA256") == 0);
+    CHECK(transfer(&p, p.client, p.server, 5000));
+    /* KeyUpdate both ways, the peer asked to answer: no byte lost */
+    CHECK(latch_conn_key_update(p.client, 1) == 0);
+    CHECK(transfer(&p, p.client, p.server, 20000));
+    CHECK(transfer(&p, p.server, p.client, 20000));
+    CHECK(latch_conn_key_update(p.server, 0) == 0);
+    CHECK(transfer(&p, p.server, p.client, 300));
+    CHECK(transfer(&p, p.client, p.server, 300));
+    pair_free(&p);
+}
+
+/* The server only takes secp384r1: the client's x25519 share gets a retry. */
+static void test_hello_retry(void)
+{
+    pair p;
+    CHECK(pair_configs(&p, "rsa2048") == 0);
+    CHECK(latch_config_set_groups(p.client_config, "x25519,secp384r1") == 0);
+    CHECK(latch_config_set_groups(p.server_config, "secp384r1") == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) == 0);
+    CHECK_EQ_INT(latch_conn_version(p.client), LATCH_VERSION_TLS13);
+    CHECK(strcmp(latch_conn_group_name(p.client), "secp384r1") == 0);
+    CHECK(transfer(&p, p.client, p.server, 1000));
+    pair_free(&p);
+}
+
+/* A TLS 1.2-only server: the 1.3 client falls back cleanly. */
+static void test_fallback_to_tls12(void)
+{
+    pair p;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_versions(p.server_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) == 0);
+    CHECK_EQ_INT(latch_conn_version(p.client), LATCH_VERSION_TLS12);
+    CHECK(transfer(&p, p.server, p.client, 1000));
+    pair_free(&p);
+}
+
+/* A TLS 1.3-only client against a 1.2-only server: protocol_version. */
+static void test_version_mismatch(void)
+{
+    pair p;
+    int sent;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_versions(p.server_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS13, LATCH_VERSION_TLS13) == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) != 0);
+    CHECK_EQ_INT(latch_conn_error(p.server), LATCH_ERR_PROTOCOL_VERSION);
+    CHECK_EQ_INT(latch_conn_alert(p.client, &sent), 70);
+    pair_free(&p);
+}
+
+/* A man in the middle hides supported_versions: the 1.3 server answers 1.2
+ * with the downgrade sentinel, and the client aborts (illegal_parameter). */
+static size_t hide_supported_versions(void *arg, int from_client, uint8_t *bytes, size_t len)
+{
+    int *done = arg;
+    for (size_t i = 0; from_client && !*done && i + 4 < len; i++)
+        if (bytes[i] == 0x00 && bytes[i + 1] == 0x2b && bytes[i + 2] == 0x00 && bytes[i + 3] == 0x05) {
+            bytes[i] = 0xfa; /* an unknown extension now */
+            bytes[i + 1] = 0xfa;
+            *done = 1;
+        }
+    return len;
+}
+
+static void test_downgrade_sentinel(void)
+{
+    pair p;
+    int done = 0, sent;
+    CHECK(pair_configs(&p, "p256") == 0);
+    p.tamper = hide_supported_versions;
+    p.tamper_arg = &done;
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) != 0);
+    CHECK_EQ_INT(done, 1);
+    CHECK_EQ_INT(latch_conn_error(p.client), LATCH_ERR_ILLEGAL_PARAMETER);
+    CHECK_EQ_INT(latch_conn_alert(p.client, &sent), 47);
+    CHECK(strstr(latch_conn_error_reason(p.client), "downgrade") != NULL);
+    pair_free(&p);
+}
+
+/* ALPN: the server's preference among the client's list. */
+static void test_alpn(void)
+{
+    for (int v = 0; v < 2; v++) {
+        pair p;
+        CHECK(pair_configs(&p, "p256") == 0);
+        if (v == 0)
+            CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12,
+                                            LATCH_VERSION_TLS12) == 0);
+        CHECK(latch_config_set_alpn(p.client_config, "h2,http/1.1") == 0);
+        CHECK(latch_config_set_alpn(p.server_config, "http/1.1") == 0);
+        CHECK(pair_connect(&p, "localhost") == 0);
+        CHECK(pair_handshake(&p) == 0);
+        CHECK(latch_conn_alpn(p.client) && strcmp(latch_conn_alpn(p.client), "http/1.1") == 0);
+        CHECK(latch_conn_alpn(p.server) && strcmp(latch_conn_alpn(p.server), "http/1.1") == 0);
+        pair_free(&p);
+    }
 }
 
 /* Nothing in common: the server says handshake_failure, the client hears it. */
@@ -199,6 +322,12 @@ static void test_byte_by_byte(void)
 int main(void)
 {
     test_matrix();
+    test_default_prefers_tls13();
+    test_hello_retry();
+    test_fallback_to_tls12();
+    test_version_mismatch();
+    test_downgrade_sentinel();
+    test_alpn();
     test_no_common_suite();
     test_wrong_name();
     test_tampered_record();
