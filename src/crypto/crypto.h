@@ -139,6 +139,13 @@ int latch_sign(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
 int latch_verify(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
                  const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len);
 
+/* TLS 1.2 flavour: an ECDSA scheme fixes the hash but not the curve
+ * (RFC 8422 5.1.1), so a P-384 key may sign with ecdsa_secp256r1_sha256. */
+int latch_sign_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                     const uint8_t *tbs, size_t tbs_len, uint8_t *sig, size_t *sig_len);
+int latch_verify_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                       const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len);
+
 /* ---- misc -------------------------------------------------------------- */
 /* Constant-time compare: 0 if equal. */
 int latch_ct_compare(const uint8_t *a, const uint8_t *b, size_t len);

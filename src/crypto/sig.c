@@ -52,6 +52,14 @@ static int key_curve_nid(EVP_PKEY *key)
     return nid != NID_undef ? nid : EC_curve_nist2nid(name);
 }
 
+/* TLS 1.2 (RFC 8422 5.1.1): an ECDSA scheme names the hash only. */
+static int scheme_fits_any_curve(const sig_scheme *s, EVP_PKEY *key)
+{
+    if (s->kind == SIG_ECDSA)
+        return EVP_PKEY_is_a(key, "EC");
+    return 0;
+}
+
 static int scheme_fits(const sig_scheme *s, EVP_PKEY *key)
 {
     size_t hlen = latch_hash_len(s->hash);
@@ -78,7 +86,8 @@ int latch_sig_scheme_fits_key(uint16_t scheme, EVP_PKEY *key)
 }
 
 /* Digest context ready to sign (sign=1) or verify (sign=0); NULL on error. */
-static EVP_MD_CTX *sig_ctx(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key, int sign)
+static EVP_MD_CTX *sig_ctx(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key, int sign,
+                           int tls12)
 {
     const sig_scheme *s = find_scheme(scheme);
     const EVP_MD *md;
@@ -86,7 +95,8 @@ static EVP_MD_CTX *sig_ctx(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY
     EVP_MD_CTX *mctx;
     int ok;
 
-    if (s == NULL || key == NULL || !scheme_fits(s, key))
+    if (s == NULL || key == NULL ||
+        !(scheme_fits(s, key) || (tls12 && scheme_fits_any_curve(s, key))))
         return NULL;
     md = s->kind == SIG_ED25519 ? NULL : crypto->md[s->hash];
     if ((s->kind != SIG_ED25519 && md == NULL) || (mctx = EVP_MD_CTX_new()) == NULL)
@@ -106,10 +116,11 @@ static EVP_MD_CTX *sig_ctx(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY
     return mctx;
 }
 
-int latch_sign(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
-               const uint8_t *tbs, size_t tbs_len, uint8_t *sig, size_t *sig_len)
+static int sign_mode(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                     const uint8_t *tbs, size_t tbs_len, uint8_t *sig, size_t *sig_len,
+                     int tls12)
 {
-    EVP_MD_CTX *mctx = sig_ctx(crypto, scheme, key, 1);
+    EVP_MD_CTX *mctx = sig_ctx(crypto, scheme, key, 1, tls12);
     size_t len = 0;
     int ok;
 
@@ -124,17 +135,42 @@ int latch_sign(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
     return 0;
 }
 
-int latch_verify(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
-                 const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len)
+static int verify_mode(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                       const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len,
+                       int tls12)
 {
     EVP_MD_CTX *mctx;
     int ok;
 
     if (sig == NULL || sig_len == 0 || sig_len > LATCH_MAX_SIGNATURE)
         return -1;
-    if ((mctx = sig_ctx(crypto, scheme, key, 0)) == NULL)
+    if ((mctx = sig_ctx(crypto, scheme, key, 0, tls12)) == NULL)
         return -1;
     ok = EVP_DigestVerify(mctx, sig, sig_len, tbs, tbs_len) == 1;
     EVP_MD_CTX_free(mctx);
     return ok ? 0 : -1;
+}
+
+int latch_sign(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+               const uint8_t *tbs, size_t tbs_len, uint8_t *sig, size_t *sig_len)
+{
+    return sign_mode(crypto, scheme, key, tbs, tbs_len, sig, sig_len, 0);
+}
+
+int latch_verify(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                 const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
+    return verify_mode(crypto, scheme, key, tbs, tbs_len, sig, sig_len, 0);
+}
+
+int latch_sign_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                     const uint8_t *tbs, size_t tbs_len, uint8_t *sig, size_t *sig_len)
+{
+    return sign_mode(crypto, scheme, key, tbs, tbs_len, sig, sig_len, 1);
+}
+
+int latch_verify_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                       const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
+    return verify_mode(crypto, scheme, key, tbs, tbs_len, sig, sig_len, 1);
 }

@@ -123,6 +123,12 @@ struct latch_conn {
     uint8_t master_secret[48];
     uint8_t client_verify_data[12], server_verify_data[12];
 
+    /* client authentication */
+    int certificate_requested;       /* the server sent CertificateRequest */
+    uint8_t request_context[255];    /* TLS 1.3 certificate_request_context */
+    size_t request_context_len;
+    const latch_cert_key *client_cert; /* client: the chain we answer with, or NULL */
+
     /* TLS 1.3 (RFC 8446 7.1) */
     int hello_retry;                 /* a HelloRetryRequest was sent/received */
     uint8_t cookie[256];             /* HRR cookie to echo */

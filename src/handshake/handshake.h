@@ -48,7 +48,12 @@ typedef struct message_row {
     int (*read)(latch_conn *c, cursor *body);
     /* after our message is queued (and in the transcript): switch keys */
     int (*after_write)(latch_conn *c);
+    /* NULL: always in the flow; else ROW_ABSENT, ROW_PRESENT or ROW_MAYBE (the
+     * receiver cannot know: the row counts only if that message arrives) */
+    int (*present)(const latch_conn *c);
 } message_row;
+
+enum { ROW_ABSENT = 0, ROW_PRESENT = 1, ROW_MAYBE = 2 };
 
 typedef struct handshake_flow {
     const char *name;
@@ -94,6 +99,21 @@ int finished_read(latch_conn *c, cursor *body);
 
 int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
                                    const size_t *len, size_t count);
+
+/* ---- CertificateRequest and client certificates (client_auth.c) ---- */
+int certificate_request_present(const latch_conn *c);
+int client_certificate_present(const latch_conn *c);
+int client_certificate_verify_present(const latch_conn *c);
+int certificate_request12_write(latch_conn *c, cursor *out);
+int certificate_request12_read(latch_conn *c, cursor *body);
+int client_certificate12_write(latch_conn *c, cursor *out);
+int client_certificate12_read(latch_conn *c, cursor *body);
+int certificate_request13_write(latch_conn *c, cursor *out);
+int certificate_request13_read(latch_conn *c, cursor *body);
+int client_certificate13_write(latch_conn *c, cursor *out);
+int client_certificate13_read(latch_conn *c, cursor *body);
+int client_certificate_verify13_write(latch_conn *c, cursor *out);
+int client_certificate_verify13_read(latch_conn *c, cursor *body);
 
 /* ---- TLS 1.3 messages (hello13.c, certificate13.c, finished13.c) ---- */
 int hello_retry_request_write(latch_conn *c, cursor *out);

@@ -17,6 +17,9 @@ int tls13_finished(latch_conn *c, const uint8_t *base_secret, const uint8_t *has
                    size_t hash_len, uint8_t *out);
 int tls13_next_traffic_secret(latch_conn *c, uint8_t *secret);
 
+/* Our best TLS 1.3 signature scheme for ck among the peer's list, or 0. */
+uint16_t tls13_pick_scheme(const latch_conn *c, const latch_cert_key *ck);
+
 /* Install traffic keys derived from a secret. */
 int tls13_install_write(latch_conn *c, const uint8_t *secret, const char *what);
 int tls13_install_read(latch_conn *c, const uint8_t *secret, const char *what);

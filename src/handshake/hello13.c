@@ -23,7 +23,7 @@ static int listed(const uint16_t *list, size_t count, uint16_t id)
 /* ---- server: choose suite, group, certificate ---- */
 
 /* In TLS 1.3 a scheme binds the curve, and RSA must use PSS (RFC 8446 4.2.3). */
-static uint16_t pick_scheme13(const latch_conn *c, const latch_cert_key *ck)
+uint16_t tls13_pick_scheme(const latch_conn *c, const latch_cert_key *ck)
 {
     for (size_t i = 0; i < signature_scheme_count; i++) {
         uint16_t s = signature_scheme_order[i];
@@ -46,7 +46,7 @@ static int pick_cert13(latch_conn *c)
             if (pass == 0 && (c->server_name[0] == '\0' ||
                               !latch_cert_key_matches_name(ck, c->server_name)))
                 continue;
-            if ((scheme = pick_scheme13(c, ck)) != 0) {
+            if ((scheme = tls13_pick_scheme(c, ck)) != 0) {
                 c->cert = ck;
                 c->signature_scheme = scheme;
                 return 0;

@@ -34,7 +34,7 @@ int server_key_exchange_write(latch_conn *c, cursor *out)
     TRY(cursor_write_vector(out, 1, c->our_key_share, c->our_key_share_len));
     TRY(signed_content(c, cursor_written(out) + params_start, out->off - params_start, tbs,
                        sizeof tbs, &tbs_len));
-    if (latch_sign(&cfg->crypto, c->signature_scheme, c->cert->key, tbs, tbs_len, signature,
+    if (latch_sign_tls12(&cfg->crypto, c->signature_scheme, c->cert->key, tbs, tbs_len, signature,
                    &sig_len) != 0)
         return engine_fail(c, LATCH_ERR_INTERNAL, "signing the key exchange failed");
     TRY(cursor_write_u16(out, c->signature_scheme));
@@ -108,7 +108,7 @@ int server_key_exchange_read(latch_conn *c, cursor *body)
                            "server chose group %u that was not offered", group);
     TRY(check_scheme(c, scheme));
     TRY(signed_content(c, params, params_len, tbs, sizeof tbs, &tbs_len));
-    if (latch_verify(&cfg->crypto, scheme, c->peer_public_key, tbs, tbs_len, signature.data,
+    if (latch_verify_tls12(&cfg->crypto, scheme, c->peer_public_key, tbs, tbs_len, signature.data,
                      signature.len) != 0)
         return engine_fail(c, LATCH_ERR_DECRYPT_ERROR,
                            "server's key exchange signature (%s) does not verify",

@@ -115,9 +115,9 @@ int tls13_derive_handshake_secrets(latch_conn *c)
 /* After the server Finished: master secret, application traffic secrets. */
 int tls13_derive_application_secrets(latch_conn *c)
 {
-    uint8_t hash[LATCH_MAX_HASH_LEN];
+    uint8_t hash[LATCH_MAX_HASH_LEN], zeros[LATCH_MAX_HASH_LEN] = {0};
     size_t hash_len = sizeof hash;
-    TRY(next_stage(c, NULL, 0));
+    TRY(next_stage(c, zeros, c->hash_len)); /* "0": Hash.length zero bytes */
     TRY(transcript_hash(c, hash, &hash_len));
     TRY(derive_secret(c, c->secret, "c ap traffic", hash, hash_len,
                       c->client_application_secret));

@@ -6,7 +6,9 @@
  *                                            ServerHello
  *                                            Certificate
  *                                            ServerKeyExchange
+ *                                            [CertificateRequest]
  *                          <--------         ServerHelloDone
+ *   [Certificate]
  *   ClientKeyExchange
  *   [ChangeCipherSpec]
  *   Finished               -------->
@@ -21,38 +23,45 @@
 
 static const message_row client_hello = {
     "ClientHello", HANDSHAKE, HANDSHAKE_CLIENT_HELLO, SENT_BY_CLIENT, 0,
-    client_hello_write, client_hello_read, NULL};
+    client_hello_write, client_hello_read, NULL, NULL};
 static const message_row server_hello = {
     "ServerHello", HANDSHAKE, HANDSHAKE_SERVER_HELLO, SENT_BY_SERVER, 0,
-    server_hello_write, server_hello_read, NULL};
+    server_hello_write, server_hello_read, NULL, NULL};
 static const message_row server_certificate = {
     "Certificate", HANDSHAKE, HANDSHAKE_CERTIFICATE, SENT_BY_SERVER, 0,
-    server_certificate_write, server_certificate_read, NULL};
+    server_certificate_write, server_certificate_read, NULL, NULL};
 static const message_row server_key_exchange = {
     "ServerKeyExchange", HANDSHAKE, HANDSHAKE_SERVER_KEY_EXCHANGE, SENT_BY_SERVER, 0,
-    server_key_exchange_write, server_key_exchange_read, NULL};
+    server_key_exchange_write, server_key_exchange_read, NULL, NULL};
 static const message_row server_hello_done = {
     "ServerHelloDone", HANDSHAKE, HANDSHAKE_SERVER_HELLO_DONE, SENT_BY_SERVER, 0,
-    server_hello_done_write, server_hello_done_read, NULL};
+    server_hello_done_write, server_hello_done_read, NULL, NULL};
+static const message_row certificate_request = {
+    "CertificateRequest", HANDSHAKE, HANDSHAKE_CERTIFICATE_REQUEST, SENT_BY_SERVER, 0,
+    certificate_request12_write, certificate_request12_read, NULL, certificate_request_present};
+static const message_row client_certificate = {
+    "Certificate", HANDSHAKE, HANDSHAKE_CERTIFICATE, SENT_BY_CLIENT, 0,
+    client_certificate12_write, client_certificate12_read, NULL, client_certificate_present};
 static const message_row client_key_exchange = {
     "ClientKeyExchange", HANDSHAKE, HANDSHAKE_CLIENT_KEY_EXCHANGE, SENT_BY_CLIENT, 0,
-    client_key_exchange_write, client_key_exchange_read, NULL};
+    client_key_exchange_write, client_key_exchange_read, NULL, NULL};
 static const message_row client_change_cipher_spec = {
     "ChangeCipherSpec", CCS, 0, SENT_BY_CLIENT, 0,
-    change_cipher_spec_prepare, change_cipher_spec_read, NULL};
+    change_cipher_spec_prepare, change_cipher_spec_read, NULL, NULL};
 static const message_row client_finished = {
     "Finished", HANDSHAKE, HANDSHAKE_FINISHED, SENT_BY_CLIENT, ROW_NEEDS_PRIOR_HASH,
-    finished_write, finished_read, NULL};
+    finished_write, finished_read, NULL, NULL};
 static const message_row server_change_cipher_spec = {
     "ChangeCipherSpec", CCS, 0, SENT_BY_SERVER, 0,
-    change_cipher_spec_prepare, change_cipher_spec_read, NULL};
+    change_cipher_spec_prepare, change_cipher_spec_read, NULL, NULL};
 static const message_row server_finished = {
     "Finished", HANDSHAKE, HANDSHAKE_FINISHED, SENT_BY_SERVER,
-    ROW_NEEDS_PRIOR_HASH | ROW_END, finished_write, finished_read, NULL};
+    ROW_NEEDS_PRIOR_HASH | ROW_END, finished_write, finished_read, NULL, NULL};
 
 static const message_row *const full_steps[] = {
     &client_hello,        &server_hello,    &server_certificate,
-    &server_key_exchange, &server_hello_done, &client_key_exchange,
+    &server_key_exchange, &certificate_request, &server_hello_done,
+    &client_certificate,  &client_key_exchange,
     &client_change_cipher_spec, &client_finished, &server_change_cipher_spec,
     &server_finished,
 };

@@ -64,10 +64,22 @@ static int send_row(latch_conn *c, const message_row *row)
     return err;
 }
 
+static int row_presence(const latch_conn *c, const message_row *row)
+{
+    return row->present == NULL ? ROW_PRESENT : row->present(c);
+}
+
+static void skip_absent_rows(latch_conn *c)
+{
+    const message_row *row;
+    while ((row = current_row(c)) != NULL && row_presence(c, row) == ROW_ABSENT)
+        c->step++;
+}
+
 int handshake_drive(latch_conn *c)
 {
     const message_row *row;
-    while (!c->handshake_done && (row = current_row(c)) != NULL &&
+    while (!c->handshake_done && (skip_absent_rows(c), row = current_row(c)) != NULL &&
            (row->sender == our_sender(c) || (row->flags & ROW_COMPAT_CCS))) {
         if (row->sender == our_sender(c))
             TRY(send_row(c, row));
@@ -85,11 +97,18 @@ int handshake_begin(latch_conn *c)
 
 int handshake_receive_message(latch_conn *c, const uint8_t *msg, size_t len)
 {
-    const message_row *row = current_row(c);
+    const message_row *row;
     uint8_t type = msg[0];
     cursor body;
     if (c->handshake_done)
         return handshake_post_message(c, msg, len);
+    skip_absent_rows(c);
+    /* an optional message that did not come: move on to the next row */
+    while ((row = current_row(c)) != NULL && row_presence(c, row) == ROW_MAYBE &&
+           row->handshake_type != type) {
+        c->step++;
+        skip_absent_rows(c);
+    }
     if (row == NULL || row->sender == our_sender(c) ||
         row->content_type != CONTENT_HANDSHAKE || row->handshake_type != type)
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "%s received while expecting %s",
@@ -110,7 +129,9 @@ int handshake_receive_message(latch_conn *c, const uint8_t *msg, size_t len)
 
 int handshake_receive_change_cipher_spec(latch_conn *c)
 {
-    const message_row *row = current_row(c);
+    const message_row *row;
+    skip_absent_rows(c);
+    row = current_row(c);
     if (c->handshake_done || row == NULL || row->sender == our_sender(c) ||
         row->content_type != CONTENT_CHANGE_CIPHER_SPEC)
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
