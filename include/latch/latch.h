@@ -146,6 +146,27 @@ void latch_config_set_random(latch_config *config, latch_random_fn fn, void *arg
 void latch_config_set_clock(latch_config *config, latch_clock_fn monotonic_us,
                             latch_clock_fn wall_seconds, void *arg);
 
+/* ---- resumption -------------------------------------------------------- */
+
+/* A resumable session (client side): TLS 1.2 session id and/or ticket with
+ * its master secret, or a TLS 1.3 ticket with its PSK, plus the server name. */
+typedef struct latch_session latch_session;
+
+/* Serialize (malloc'd bytes, caller frees) / parse; keep them secret. */
+int latch_session_serialize(const latch_session *session, uint8_t **out, size_t *out_len);
+latch_session *latch_session_parse(const uint8_t *data, size_t len);
+void latch_session_free(latch_session *session);
+const char *latch_session_server_name(const latch_session *session);
+
+/* Server: session tickets (RFC 5077 / RFC 8446 4.6.1).  On by default with a
+ * random key made at start.  A ticket key is 80 bytes (or 48), as nginx's
+ * ssl_session_ticket_key: the first key added seals, every key opens. */
+int latch_config_add_ticket_key(latch_config *config, const uint8_t *key, size_t len);
+int latch_config_set_tickets(latch_config *config, int enabled, uint32_t lifetime_seconds);
+/* Server: TLS 1.2 session-id cache (default 1024 entries, 2 hours); 0 = off. */
+int latch_config_set_session_cache(latch_config *config, size_t max_entries,
+                                   uint32_t lifetime_seconds);
+
 /* ---- connection ----------------------------------------------------- */
 
 #define LATCH_STATUS_WANT_RECV   0x01u /* give me peer bytes */
@@ -175,6 +196,14 @@ ssize_t latch_conn_read(latch_conn *conn, void *buf, size_t len);
 ssize_t latch_conn_write(latch_conn *conn, const void *buf, size_t len);
 /* Queue close_notify. */
 int latch_conn_close(latch_conn *conn);
+/* Client: offer this session (same server name only).  Call before the
+ * first latch_conn_send_buf (the ClientHello is written lazily). */
+int latch_conn_set_session(latch_conn *conn, const latch_session *session);
+/* Client: the session to resume later (a copy; NULL if none yet).  For TLS
+ * 1.3 it exists once a NewSessionTicket arrived, after the handshake. */
+latch_session *latch_conn_get_session(const latch_conn *conn);
+/* 1 if this handshake resumed a session. */
+int latch_conn_resumed(const latch_conn *conn);
 /* TLS 1.3: update our traffic keys; request_peer asks the peer to update its. */
 int latch_conn_key_update(latch_conn *conn, int request_peer);
 

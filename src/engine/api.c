@@ -6,6 +6,7 @@
 
 const uint8_t *latch_conn_send_buf(latch_conn *c, size_t *len)
 {
+    engine_start(c);
     *len = byte_queue_length(&c->send);
     return byte_queue_front(&c->send);
 }
@@ -73,7 +74,7 @@ unsigned latch_conn_status(const latch_conn *c)
     unsigned s = 0;
     if (!c->failed && !c->peer_closed)
         s |= LATCH_STATUS_WANT_RECV;
-    if (byte_queue_length(&c->send) > 0)
+    if (byte_queue_length(&c->send) > 0 || (c->is_client && !c->started && !c->failed))
         s |= LATCH_STATUS_HAS_SEND;
     if (byte_queue_length(&c->app_in) > 0)
         s |= LATCH_STATUS_HAS_APP;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "engine/internal.h"
+#include "engine/session.h"
 #include "util/error.h"
 
 static uint64_t default_monotonic_us(void *arg)
@@ -28,6 +29,20 @@ static int config_fail(latch_config *cfg, const char *fmt, ...)
     return LATCH_ERR_CONFIG;
 }
 
+/* Tickets with a random key made now, and a session-id cache. */
+static int server_resumption_defaults(latch_config *cfg)
+{
+    ticket_key *key = &cfg->ticket_keys[0];
+    cfg->tickets_enabled = 1;
+    cfg->ticket_lifetime = 7200;
+    if (latch_random_default(NULL, key->name, 16) != 0 ||
+        latch_random_default(NULL, key->key, 32) != 0)
+        return -1;
+    cfg->ticket_key_count = 1;
+    cfg->cache = session_cache_new(1024, 7200);
+    return cfg->cache == NULL ? -1 : 0;
+}
+
 latch_config *latch_config_new(enum latch_role role)
 {
     latch_config *cfg = calloc(1, sizeof *cfg);
@@ -47,6 +62,10 @@ latch_config *latch_config_new(enum latch_role role)
     cfg->verify = role == LATCH_ROLE_CLIENT;
     cfg->random = latch_random_default;
     cfg->clock_us = default_monotonic_us;
+    if (role == LATCH_ROLE_SERVER && server_resumption_defaults(cfg) != 0) {
+        latch_config_free(cfg);
+        return NULL;
+    }
     return cfg;
 }
 
@@ -57,6 +76,8 @@ void latch_config_free(latch_config *cfg)
     for (size_t i = 0; i < cfg->cert_count; i++)
         latch_cert_key_free(cfg->certs[i]);
     X509_STORE_free(cfg->trust);
+    session_cache_free(cfg->cache);
+    latch_wipe(cfg->ticket_keys, sizeof cfg->ticket_keys);
     free(cfg->ca_file);
     free(cfg->ca_path);
     latch_crypto_cleanup(&cfg->crypto);
@@ -230,4 +251,46 @@ void latch_config_set_clock(latch_config *cfg, latch_clock_fn monotonic_us,
     cfg->clock_us = monotonic_us ? monotonic_us : default_monotonic_us;
     cfg->clock_wall = wall_seconds;
     cfg->clock_arg = arg;
+}
+
+/* nginx's ssl_session_ticket_key: 80 bytes (name 16, secrets 64) or 48
+ * (name 16, secrets 32).  The AES-256-GCM key is HKDF-Extract of the secrets. */
+int latch_config_add_ticket_key(latch_config *cfg, const uint8_t *bytes, size_t len)
+{
+    ticket_key key;
+    size_t out_len;
+    if (len != 80 && len != 48)
+        return config_fail(cfg, "a ticket key is 80 or 48 bytes, not %zu", len);
+    memcpy(key.name, bytes, 16);
+    if (latch_hkdf_extract(&cfg->crypto, LATCH_HASH_SHA256, NULL, 0, bytes + 16, len - 16,
+                           key.key, &out_len) != 0)
+        return config_fail(cfg, "ticket key derivation failed");
+    if (cfg->ticket_key_count > 0 && !cfg->ticket_keys_given)
+        cfg->ticket_key_count = 0; /* the first given key replaces the random one */
+    if (cfg->ticket_key_count == LATCH_MAX_TICKET_KEYS)
+        return config_fail(cfg, "at most %d ticket keys", LATCH_MAX_TICKET_KEYS);
+    cfg->ticket_keys[cfg->ticket_key_count++] = key;
+    cfg->ticket_keys_given = 1;
+    latch_wipe(&key, sizeof key);
+    return 0;
+}
+
+int latch_config_set_tickets(latch_config *cfg, int enabled, uint32_t lifetime_seconds)
+{
+    if (lifetime_seconds == 0 || lifetime_seconds > 604800)
+        return config_fail(cfg, "ticket lifetime must be 1 s to 7 days");
+    cfg->tickets_enabled = enabled != 0;
+    cfg->ticket_lifetime = lifetime_seconds;
+    return 0;
+}
+
+int latch_config_set_session_cache(latch_config *cfg, size_t max_entries,
+                                   uint32_t lifetime_seconds)
+{
+    session_cache_free(cfg->cache);
+    cfg->cache = NULL;
+    if (max_entries == 0)
+        return 0;
+    cfg->cache = session_cache_new(max_entries, lifetime_seconds);
+    return cfg->cache == NULL ? config_fail(cfg, "out of memory") : 0;
 }

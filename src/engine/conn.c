@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/session.h"
 #include "handshake/handshake.h"
 #include "util/error.h"
 
@@ -233,14 +234,40 @@ latch_conn *latch_conn_new(latch_config *cfg, const char *server_name)
         (void)handshake_begin(c);
         return c;
     }
-    if (cfg->verify && cfg->trust == NULL && latch_config_set_ca(cfg, NULL, NULL) != 0) {
+    if (cfg->verify && cfg->trust == NULL && latch_config_set_ca(cfg, NULL, NULL) != 0)
         (void)engine_fail(c, LATCH_ERR_CONFIG, "%s", cfg->error);
-        return c;
-    }
+    return c; /* the ClientHello is written when first asked for (engine_start) */
+}
+
+/* Client: write the ClientHello (lazily, so a session can be set first). */
+void engine_start(latch_conn *c)
+{
+    if (!c->is_client || c->started || c->failed)
+        return;
+    c->started = 1;
     (void)handshake_begin(c);
     c->record_version = LATCH_VERSION_TLS12;
-    return c;
 }
+
+int latch_conn_set_session(latch_conn *c, const latch_session *session)
+{
+    if (!c->is_client || c->started || session == NULL)
+        return LATCH_ERR_CONFIG;
+    if (strcmp(session->server_name, c->server_name) != 0) /* never offer it elsewhere */
+        return LATCH_ERR_CONFIG;
+    latch_session_free(c->offered);
+    c->offered = session_copy(session);
+    return c->offered ? 0 : LATCH_ERR_INTERNAL;
+}
+
+latch_session *latch_conn_get_session(const latch_conn *c)
+{
+    if (!c->is_client || c->fresh == NULL || !c->handshake_done || c->failed)
+        return NULL;
+    return session_copy(c->fresh);
+}
+
+int latch_conn_resumed(const latch_conn *c) { return c->resumed; }
 
 void latch_conn_free(latch_conn *c)
 {
@@ -259,6 +286,8 @@ void latch_conn_free(latch_conn *c)
         latch_hash_free(&c->transcript);
     EVP_PKEY_free(c->key_exchange_key);
     EVP_PKEY_free(c->peer_public_key);
+    latch_session_free(c->offered);
+    latch_session_free(c->fresh);
     latch_wipe(c->recv, RECORD_MAX_WIRE);
     free(c->recv);
     latch_wipe(c, sizeof *c);

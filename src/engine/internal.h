@@ -23,6 +23,31 @@
 #define LATCH_MAX_CHAIN 10
 #define LATCH_MAX_HANDSHAKE_MESSAGE (64 * 1024)
 
+/* A resumable session: what both sides remember (ticket plaintext, cache
+ * entry, client's saved session). */
+struct latch_session {
+    uint16_t version, suite;
+    uint8_t secret[LATCH_MAX_HASH_LEN]; /* 1.2: master secret (48); 1.3: PSK */
+    size_t secret_len;
+    int extended_master_secret;
+    uint8_t session_id[32];
+    size_t session_id_len;
+    uint8_t *ticket;                    /* client: the opaque ticket */
+    size_t ticket_len;
+    uint32_t lifetime, age_add;
+    uint64_t issued_ms;                 /* wall clock, milliseconds */
+    char server_name[256];
+};
+
+typedef struct ticket_key {
+    uint8_t name[16];
+    uint8_t key[32];                    /* AES-256-GCM */
+} ticket_key;
+
+struct session_cache;
+
+#define LATCH_MAX_TICKET_KEYS 8
+
 struct latch_config {
     enum latch_role role;
     latch_crypto crypto;
@@ -40,6 +65,12 @@ struct latch_config {
     int verify;
     char *ca_file, *ca_path;
     X509_STORE *trust;
+    int tickets_enabled;
+    uint32_t ticket_lifetime;
+    ticket_key ticket_keys[LATCH_MAX_TICKET_KEYS];
+    size_t ticket_key_count;
+    int ticket_keys_given;
+    struct session_cache *cache;
     latch_observer_fn observer;
     void *observer_arg;
     latch_keylog_fn keylog;
@@ -123,6 +154,23 @@ struct latch_conn {
     uint8_t master_secret[48];
     uint8_t client_verify_data[12], server_verify_data[12];
 
+    /* resumption */
+    latch_session *offered;          /* client: the session offered in ClientHello */
+    latch_session *fresh;            /* client: the session to hand out */
+    int resumed;
+    int peer_sent_ticket_extension;  /* server: session_ticket in ClientHello (1.2) */
+    const uint8_t *peer_ticket;      /* server: valid only while reading ClientHello */
+    size_t peer_ticket_len;
+    int send_ticket;                 /* 1.2: a NewSessionTicket is part of this flow */
+    int psk_key_exchange_dhe;        /* server: client allows psk_dhe_ke */
+    cursor peer_psk;                 /* server: pre_shared_key body, while reading CH */
+    int early_data_offered;          /* server: client sent early_data (refused) */
+    size_t early_data_skipped;
+    uint32_t tickets_sent;
+    const uint8_t *current_message;  /* the handshake message being read (with header) */
+    size_t current_message_len;
+    int started;                     /* client: ClientHello written */
+
     /* client authentication */
     int certificate_requested;       /* the server sent CertificateRequest */
     uint8_t request_context[255];    /* TLS 1.3 certificate_request_context */
@@ -155,6 +203,7 @@ struct latch_conn {
 };
 
 /* ---- engine services used by the handshake ---- */
+void engine_start(latch_conn *c);
 void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const char *detail);
 void engine_emit_event(latch_conn *c, latch_event *ev);
 /* Fail with err and a formatted reason; returns err for `return fail(...)`. */

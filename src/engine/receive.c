@@ -174,6 +174,18 @@ static int dispatch(latch_conn *c, uint8_t type, const uint8_t *data, size_t len
     }
 }
 
+/* RFC 8446 4.2.10: a server that refuses 0-RTT skips the records it cannot
+ * decrypt, up to a limit, until the client's handshake records arrive. */
+static int skip_refused_early_data(latch_conn *c, const record_header *h)
+{
+    if (c->is_client || !c->early_data_offered || c->handshake_done ||
+        h->type != CONTENT_APPLICATION_DATA || c->early_data_skipped + h->length > 16384 * 4)
+        return 0;
+    c->early_data_skipped += h->length;
+    engine_emit(c, LATCH_EVENT_NOTE, "early data skipped", "0-RTT refused");
+    return 1;
+}
+
 /* Process one whole record at recv[off]; *used gets its size, or 0 if the
  * record is not complete yet. */
 static int receive_record(latch_conn *c, size_t off, size_t *used)
@@ -195,6 +207,10 @@ static int receive_record(latch_conn *c, size_t off, size_t *used)
         return receive_compat_change_cipher_spec(c, &h, c->recv + off + RECORD_HEADER_LEN);
     int err = record_open(&c->read, &h, c->recv + off + RECORD_HEADER_LEN, &plain, &plain_len,
                           &type);
+    if (err == LATCH_ERR_BAD_RECORD_MAC && skip_refused_early_data(c, &h))
+        return 0;
+    if (err == 0)
+        c->early_data_offered = 0; /* the client's handshake keys work: 0-RTT is over */
     if (err != 0)
         return engine_fail(c, err, "%s record: %s", latch_content_type_name(h.type),
                            latch_error_string((latch_error)err));
@@ -211,6 +227,7 @@ uint8_t *latch_conn_recv_buf(latch_conn *c, size_t *room)
 int latch_conn_recv_done(latch_conn *c, size_t n)
 {
     size_t off = 0, used;
+    engine_start(c);
     if (c->failed)
         return c->error;
     if (n > RECORD_MAX_WIRE - c->recv_len)

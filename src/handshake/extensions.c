@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "handshake/handshake.h"
 #include "handshake/suites.h"
 #include "util/error.h"
 
@@ -132,11 +133,14 @@ int client_extensions_write(latch_conn *c, cursor *out)
     }
     if (cfg->max_version >= LATCH_VERSION_TLS13)
         TRY(write_tls13_extensions(c, out));
+    TRY(client_session_ticket_write(c, out));
     TRY(cursor_write_u16(out, EXT_EXTENDED_MASTER_SECRET));
     TRY(cursor_write_u16(out, 0));
     TRY(cursor_write_u16(out, EXT_RENEGOTIATION_INFO));
-    return cursor_write_vector(out, 2, empty_renegotiation_info,
-                               sizeof empty_renegotiation_info);
+    TRY(cursor_write_vector(out, 2, empty_renegotiation_info, sizeof empty_renegotiation_info));
+    if (cfg->max_version >= LATCH_VERSION_TLS13) /* pre_shared_key comes last */
+        TRY(client_psk_extensions_write(c, out));
+    return 0;
 }
 
 /* ---- server reads the client's extensions ---- */
@@ -259,10 +263,38 @@ static int read_cookie(latch_conn *c, cursor *data)
     return 0;
 }
 
+static int read_psk_modes(latch_conn *c, cursor *data)
+{
+    cursor modes;
+    TRY(cursor_read_vector(data, 1, 1, 0xff, &modes));
+    while (cursor_remaining(&modes) > 0) {
+        uint8_t mode;
+        TRY(cursor_read_u8(&modes, &mode));
+        c->psk_key_exchange_dhe |= mode == 1; /* psk_dhe_ke; psk_ke is never used */
+    }
+    return 0;
+}
+
 int client_extension_read(latch_conn *c, uint16_t type, cursor *data)
 {
     peer_offer *p = &c->peer;
+    if (c->peer_psk.data != NULL) /* RFC 8446 4.2.11 */
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                           "pre_shared_key is not the last extension");
     switch (type) {
+    case EXT_SESSION_TICKET:
+        c->peer_sent_ticket_extension = 1;
+        c->peer_ticket = cursor_position(data);
+        c->peer_ticket_len = cursor_remaining(data);
+        return cursor_skip(data, cursor_remaining(data));
+    case EXT_PRE_SHARED_KEY:
+        c->peer_psk = *data;
+        return cursor_skip(data, cursor_remaining(data));
+    case EXT_PSK_KEY_EXCHANGE_MODES:
+        return read_psk_modes(c, data);
+    case EXT_EARLY_DATA: /* refused: our EncryptedExtensions will not accept it */
+        c->early_data_offered = 1;
+        return cursor_expect_end(data);
     case EXT_SERVER_NAME:
         return read_server_name(c, data);
     case EXT_SUPPORTED_GROUPS:
@@ -298,6 +330,10 @@ int server_extensions_write(latch_conn *c, cursor *out)
 {
     static const uint8_t uncompressed_only[] = {1, 0};
     static const uint8_t empty_renegotiation_info[] = {0};
+    if (c->send_ticket) { /* RFC 5077 3.2: a NewSessionTicket will follow */
+        TRY(cursor_write_u16(out, EXT_SESSION_TICKET));
+        TRY(cursor_write_u16(out, 0));
+    }
     if (c->peer.secure_renegotiation) {
         TRY(cursor_write_u16(out, EXT_RENEGOTIATION_INFO));
         TRY(cursor_write_vector(out, 2, empty_renegotiation_info, 1));
@@ -362,6 +398,9 @@ int server_extension_read(latch_conn *c, uint16_t type, cursor *data)
         return read_renegotiation_info(c, data);
     case EXT_SUPPORTED_GROUPS: /* some servers echo it; we did offer it */
         return cursor_skip(data, cursor_remaining(data));
+    case EXT_SESSION_TICKET:
+        c->send_ticket = 1;
+        return cursor_expect_end(data);
     default:
         break;
     }

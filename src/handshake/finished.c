@@ -15,6 +15,8 @@ int change_cipher_spec_prepare(latch_conn *c, cursor *out)
 
 int change_cipher_spec_read(latch_conn *c, cursor *body)
 {
+    if (!c->pending_read.active && c->resumed) /* resumed: the server's CCS comes first */
+        TRY(tls12_derive_keys(c));
     if (!c->pending_read.active) /* the client derives keys when it sends its own CCS */
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec before keys");
     return engine_activate_read_keys(c);

@@ -109,23 +109,6 @@ static int receive_key_update(latch_conn *c, cursor *body)
     return 0;
 }
 
-/* NewSessionTicket: parsed and checked; resumption stores it (later). */
-static int receive_new_session_ticket(latch_conn *c, cursor *body)
-{
-    uint32_t lifetime, age_add;
-    cursor nonce, ticket, extensions;
-    TRY(cursor_read_u32(body, &lifetime));
-    TRY(cursor_read_u32(body, &age_add));
-    TRY(cursor_read_vector(body, 1, 0, 255, &nonce));
-    TRY(cursor_read_vector(body, 2, 1, 0xffff, &ticket));
-    TRY(cursor_read_vector(body, 2, 0, 0xfffe, &extensions));
-    TRY(cursor_expect_end(body));
-    if (lifetime > 604800) /* RFC 8446 4.6.1: at most seven days */
-        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "ticket lifetime over 7 days");
-    engine_emit(c, LATCH_EVENT_NOTE, "NewSessionTicket received", NULL);
-    return 0;
-}
-
 int handshake_post_message(latch_conn *c, const uint8_t *msg, size_t len)
 {
     cursor body;
@@ -144,7 +127,7 @@ int handshake_post_message(latch_conn *c, const uint8_t *msg, size_t len)
     if (type == HANDSHAKE_KEY_UPDATE)
         return receive_key_update(c, &body);
     if (type == HANDSHAKE_NEW_SESSION_TICKET && c->is_client)
-        return receive_new_session_ticket(c, &body);
+        return new_session_ticket13_read(c, &body);
     return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "%s received after the handshake",
                        latch_handshake_type_name(type));
 }

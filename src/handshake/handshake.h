@@ -74,6 +74,8 @@ int handshake_receive_change_cipher_spec(latch_conn *c);
 extern const handshake_flow tls12_full_handshake;
 extern const handshake_flow tls13_full_handshake;
 extern const handshake_flow tls13_hello_retry_handshake;
+extern const handshake_flow tls12_resumed_handshake;
+extern const handshake_flow tls13_psk_handshake;
 /* Continue on another flow at the same step (after the hellos decide). */
 void handshake_switch_flow(latch_conn *c, const handshake_flow *flow);
 /* Messages after the handshake (KeyUpdate, NewSessionTicket, renegotiation). */
@@ -99,6 +101,22 @@ int finished_read(latch_conn *c, cursor *body);
 
 int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
                                    const size_t *len, size_t count);
+
+/* ---- resumption (resumption.c) ---- */
+int client_choose_session_id(latch_conn *c);
+int client_session_ticket_write(latch_conn *c, cursor *out);
+int client_check_resumed12(latch_conn *c, const uint8_t *id, size_t id_len);
+int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len);
+int new_session_ticket_present(const latch_conn *c);
+int new_session_ticket12_write(latch_conn *c, cursor *out);
+int new_session_ticket12_read(latch_conn *c, cursor *body);
+int new_session_ticket13_send(latch_conn *c);
+int new_session_ticket13_read(latch_conn *c, cursor *body);
+int client_psk_extensions_write(latch_conn *c, cursor *out);
+int client_psk_binder_patch(latch_conn *c, cursor *out);
+int server_try_psk13(latch_conn *c);
+/* The handshake just completed: remember or issue the session. */
+int handshake_complete(latch_conn *c);
 
 /* ---- CertificateRequest and client certificates (client_auth.c) ---- */
 int certificate_request_present(const latch_conn *c);

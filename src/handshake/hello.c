@@ -25,11 +25,8 @@ static int offers_suite(const latch_config *cfg, uint16_t id)
 static int prepare_client_hello13(latch_conn *c)
 {
     latch_config *cfg = c->config;
-    if (!c->hello_retry) {
-        c->session_id_len = 32;
-        TRY(engine_random(c, c->session_id, 32));
+    if (!c->hello_retry)
         c->offered_share_group = cfg->groups[0];
-    }
     c->our_key_share_len = sizeof c->our_key_share;
     if (latch_kx_generate(&cfg->crypto, c->offered_share_group, cfg->random, cfg->random_arg,
                           &c->key_exchange_key, c->our_key_share, &c->our_key_share_len) != 0)
@@ -42,8 +39,10 @@ int client_hello_write(latch_conn *c, cursor *out)
     const latch_config *cfg = c->config;
     static const uint8_t null_compression_only[] = {0};
     cursor_mark suites, extensions;
-    if (!c->hello_retry)
+    if (!c->hello_retry) {
         TRY(engine_random(c, c->client_random, 32));
+        TRY(client_choose_session_id(c));
+    }
     if (cfg->max_version >= LATCH_VERSION_TLS13)
         TRY(prepare_client_hello13(c));
     TRY(cursor_write_u16(out, LATCH_VERSION_TLS12));
@@ -57,7 +56,8 @@ int client_hello_write(latch_conn *c, cursor *out)
     TRY(cursor_write_vector(out, 1, null_compression_only, 1));
     TRY(cursor_open_vector(out, 2, &extensions));
     TRY(client_extensions_write(c, out));
-    return cursor_close_vector(out, &extensions);
+    TRY(cursor_close_vector(out, &extensions));
+    return client_psk_binder_patch(c, out);
 }
 
 static int read_suites(latch_conn *c, cursor *body)
@@ -258,8 +258,13 @@ static int negotiate_version(latch_conn *c, uint16_t client_version)
     return 0;
 }
 
-static int choose_tls12(latch_conn *c)
+static int choose_tls12(latch_conn *c, const cursor *client_session_id)
 {
+    int resumed = server_try_resume12(c, client_session_id->data, client_session_id->len);
+    if (resumed < 0 || resumed > 1)
+        return resumed;
+    if (resumed)
+        return transcript_start(c, c->suite->hash);
     TRY(choose_suite(c));
     c->extended_master_secret = c->peer.extended_master_secret;
     return transcript_start(c, c->suite->hash);
@@ -291,7 +296,7 @@ int client_hello_read(latch_conn *c, cursor *body)
         TRY(cursor_copy_bytes(&session_id, c->session_id, c->session_id_len));
         TRY(server_choose13(c));
     } else {
-        TRY(choose_tls12(c));
+        TRY(choose_tls12(c, &session_id));
     }
     c->peer_key_share_list.len = 0; /* points into the message: not valid after */
     TRY(choose_alpn(c));
@@ -374,12 +379,13 @@ static int server_hello12_read(latch_conn *c, uint16_t version, cursor *body)
                            "server does not support secure renegotiation (RFC 5746)");
     c->version = version;
     c->suite = s;
-    c->session_id_len = cursor_remaining(&session_id);
-    TRY(cursor_copy_bytes(&session_id, c->session_id, c->session_id_len));
     c->extended_master_secret = c->peer.extended_master_secret;
     EVP_PKEY_free(c->key_exchange_key); /* a 1.3 key share that went unused */
     c->key_exchange_key = NULL;
     handshake_switch_flow(c, &tls12_full_handshake);
+    TRY(client_check_resumed12(c, session_id.data, session_id.len));
+    c->session_id_len = cursor_remaining(&session_id);
+    TRY(cursor_copy_bytes(&session_id, c->session_id, c->session_id_len));
     TRY(transcript_start(c, c->suite->hash));
     engine_emit(c, LATCH_EVENT_NOTE, "negotiated", c->suite->name);
     return 0;

@@ -155,6 +155,7 @@ int server_choose13(latch_conn *c)
         return transcript_restart_for_hello_retry(c, 0);
     }
     handshake_switch_flow(c, &tls13_full_handshake);
+    TRY(server_try_psk13(c));
     return transcript_start(c, c->suite->hash);
 }
 
@@ -199,6 +200,11 @@ int server_hello13_write(latch_conn *c, cursor *out)
     TRY(cursor_write_bytes(out, c->our_key_share, c->our_key_share_len));
     TRY(cursor_close_vector(out, &share));
     TRY(cursor_close_vector(out, &ext));
+    if (c->resumed) {
+        TRY(cursor_write_u16(out, EXT_PRE_SHARED_KEY));
+        TRY(cursor_write_u16(out, 2));
+        TRY(cursor_write_u16(out, 0)); /* selected_identity */
+    }
     return cursor_close_vector(out, &extensions);
 }
 
@@ -227,9 +233,9 @@ int hello_retry_request_write(latch_conn *c, cursor *out)
 /* ---- client reads ServerHello / HelloRetryRequest (1.3) ---- */
 
 typedef struct hello13_fields {
-    uint16_t version, share_group;
+    uint16_t version, share_group, psk_identity;
     cursor share, cookie;
-    int has_share, has_cookie;
+    int has_share, has_cookie, has_psk;
 } hello13_fields;
 
 static int hello13_extensions(latch_conn *c, cursor *block, hello13_fields *f, int retry)
@@ -251,6 +257,9 @@ static int hello13_extensions(latch_conn *c, cursor *block, hello13_fields *f, i
             if (!retry)
                 TRY(cursor_read_vector(&data, 2, 1, 0xffff, &f->share));
             f->has_share = 1;
+        } else if (type == EXT_PRE_SHARED_KEY && !retry) {
+            TRY(cursor_read_u16(&data, &f->psk_identity));
+            f->has_psk = 1;
         } else if (type == EXT_COOKIE && retry) {
             TRY(cursor_read_vector(&data, 2, 1, 0xffff, &f->cookie));
             f->has_cookie = 1;
@@ -322,6 +331,19 @@ int hello_retry_request_read(latch_conn *c, cursor *body)
     return transcript_restart_for_hello_retry(c, body->len + 4);
 }
 
+/* The server took our ticket's PSK (RFC 8446 4.2.11). */
+static int client_psk_accepted(latch_conn *c, uint16_t identity)
+{
+    const latch_session *s = c->offered;
+    if (s == NULL || s->version != LATCH_VERSION_TLS13 || c->hello_retry || identity != 0 ||
+        suite_find(s->suite)->hash != c->suite->hash)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                           "server selected a PSK that was not offered");
+    c->resumed = 1;
+    engine_emit(c, LATCH_EVENT_NOTE, "resumption accepted", "TLS 1.3 PSK");
+    return tls13_early_secret(c, s->secret, s->secret_len);
+}
+
 int server_hello13_read(latch_conn *c, cursor *body)
 {
     uint16_t suite;
@@ -348,8 +370,10 @@ int server_hello13_read(latch_conn *c, cursor *body)
                            latch_group_name(c->group));
     EVP_PKEY_free(c->key_exchange_key);
     c->key_exchange_key = NULL;
+    if (f.has_psk)
+        TRY(client_psk_accepted(c, f.psk_identity));
     if (!c->hello_retry)
-        handshake_switch_flow(c, &tls13_full_handshake);
+        handshake_switch_flow(c, c->resumed ? &tls13_psk_handshake : &tls13_full_handshake);
     TRY(transcript_start(c, c->suite->hash));
     TRY(tls13_derive_handshake_secrets(c));
     TRY(tls13_install_read(c, c->server_handshake_secret, "server handshake traffic"));

@@ -47,7 +47,8 @@ int tls12_derive_keys(latch_conn *c)
     const latch_crypto *crypto = &c->config->crypto;
     uint8_t block[2 * (LATCH_MAX_KEY_LEN + LATCH_MAX_IV_LEN)];
     size_t block_len = 2u * s->key_len + 2u * s->fixed_iv_len;
-    TRY(derive_master_secret(c));
+    if (!c->resumed) /* a resumed session brings its master secret */
+        TRY(derive_master_secret(c));
     if (latch_tls12_prf(crypto, s->hash, c->master_secret, 48, "key expansion",
                         c->server_random, 32, c->client_random, 32, NULL, 0, block,
                         block_len) != 0)

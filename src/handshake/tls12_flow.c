@@ -12,6 +12,7 @@
  *   ClientKeyExchange
  *   [ChangeCipherSpec]
  *   Finished               -------->
+ *                                            [NewSessionTicket]
  *                                            [ChangeCipherSpec]
  *                          <--------         Finished
  *   Application Data       <------->         Application Data
@@ -51,6 +52,9 @@ static const message_row client_change_cipher_spec = {
 static const message_row client_finished = {
     "Finished", HANDSHAKE, HANDSHAKE_FINISHED, SENT_BY_CLIENT, ROW_NEEDS_PRIOR_HASH,
     finished_write, finished_read, NULL, NULL};
+static const message_row new_session_ticket = {
+    "NewSessionTicket", HANDSHAKE, HANDSHAKE_NEW_SESSION_TICKET, SENT_BY_SERVER, 0,
+    new_session_ticket12_write, new_session_ticket12_read, NULL, new_session_ticket_present};
 static const message_row server_change_cipher_spec = {
     "ChangeCipherSpec", CCS, 0, SENT_BY_SERVER, 0,
     change_cipher_spec_prepare, change_cipher_spec_read, NULL, NULL};
@@ -62,9 +66,27 @@ static const message_row *const full_steps[] = {
     &client_hello,        &server_hello,    &server_certificate,
     &server_key_exchange, &certificate_request, &server_hello_done,
     &client_certificate,  &client_key_exchange,
-    &client_change_cipher_spec, &client_finished, &server_change_cipher_spec,
-    &server_finished,
+    &client_change_cipher_spec, &client_finished, &new_session_ticket,
+    &server_change_cipher_spec, &server_finished,
 };
+
+/* Abbreviated handshake (RFC 5246 7.3, figure 2; RFC 5077 3.1): the server
+ * finishes first. */
+static const message_row resumed_server_finished = {
+    "Finished", HANDSHAKE, HANDSHAKE_FINISHED, SENT_BY_SERVER, ROW_NEEDS_PRIOR_HASH,
+    finished_write, finished_read, NULL, NULL};
+static const message_row resumed_client_finished = {
+    "Finished", HANDSHAKE, HANDSHAKE_FINISHED, SENT_BY_CLIENT, ROW_NEEDS_PRIOR_HASH | ROW_END,
+    finished_write, finished_read, NULL, NULL};
+
+static const message_row *const resumed_steps[] = {
+    &client_hello, &server_hello, &new_session_ticket, &server_change_cipher_spec,
+    &resumed_server_finished, &client_change_cipher_spec, &resumed_client_finished,
+};
+
+const handshake_flow tls12_resumed_handshake = {
+    "TLS 1.2 abbreviated handshake (resumed)", resumed_steps,
+    sizeof resumed_steps / sizeof resumed_steps[0]};
 
 const handshake_flow tls12_full_handshake = {
     "TLS 1.2 full handshake (ECDHE)", full_steps, sizeof full_steps / sizeof full_steps[0]};

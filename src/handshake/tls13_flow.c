@@ -78,6 +78,17 @@ static const message_row *const hello_retry_steps[] = {
     &client_certificate_verify, &client_finished,
 };
 
+/* Resumption with a ticket's PSK and a fresh (EC)DHE share (psk_dhe_ke):
+ * no certificates. */
+static const message_row *const psk_steps[] = {
+    &client_hello,    &server_hello,      &server_compat_ccs, &encrypted_extensions,
+    &server_finished, &client_compat_ccs, &client_finished,
+};
+
+const handshake_flow tls13_psk_handshake = {
+    "TLS 1.3 resumed handshake (PSK with ECDHE)", psk_steps,
+    sizeof psk_steps / sizeof psk_steps[0]};
+
 const handshake_flow tls13_full_handshake = {
     "TLS 1.3 full handshake", full_steps, sizeof full_steps / sizeof full_steps[0]};
 const handshake_flow tls13_hello_retry_handshake = {

@@ -28,13 +28,14 @@ static size_t scratch_size(const latch_conn *c)
     return n;
 }
 
-static void finish_step(latch_conn *c, const message_row *row)
+static int finish_step(latch_conn *c, const message_row *row)
 {
     c->step++;
-    if (row->flags & ROW_END) {
-        c->handshake_done = 1;
-        engine_emit(c, LATCH_EVENT_HANDSHAKE_DONE, "handshake complete", c->flow->name);
-    }
+    if (!(row->flags & ROW_END))
+        return 0;
+    c->handshake_done = 1;
+    engine_emit(c, LATCH_EVENT_HANDSHAKE_DONE, "handshake complete", c->flow->name);
+    return handshake_complete(c);
 }
 
 void handshake_switch_flow(latch_conn *c, const handshake_flow *flow) { c->flow = flow; }
@@ -83,7 +84,7 @@ int handshake_drive(latch_conn *c)
            (row->sender == our_sender(c) || (row->flags & ROW_COMPAT_CCS))) {
         if (row->sender == our_sender(c))
             TRY(send_row(c, row));
-        finish_step(c, row); /* the peer's compatibility CCS is never awaited */
+        TRY(finish_step(c, row)); /* the peer's compatibility CCS is never awaited */
     }
     return engine_flush_handshake(c);
 }
@@ -119,11 +120,14 @@ int handshake_receive_message(latch_conn *c, const uint8_t *msg, size_t len)
     }
     TRY(transcript_add(c, msg, len));
     cursor_init(&body, msg + 4, len - 4);
+    c->current_message = msg;
+    c->current_message_len = len;
     int err = row->read(c, &body);
+    c->current_message = NULL;
     if (err != 0)
         return c->failed ? err : engine_fail(c, err, "%s: %s", row->name,
                                              latch_error_string((latch_error)err));
-    finish_step(c, row);
+    TRY(finish_step(c, row));
     return handshake_drive(c);
 }
 
@@ -138,6 +142,6 @@ int handshake_receive_change_cipher_spec(latch_conn *c)
                            "ChangeCipherSpec received while expecting %s",
                            row ? row->name : "nothing");
     TRY(row->read(c, NULL));
-    finish_step(c, row);
+    TRY(finish_step(c, row));
     return handshake_drive(c);
 }
