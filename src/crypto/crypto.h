@@ -146,6 +146,13 @@ int latch_sign_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
 int latch_verify_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
                        const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len);
 
+/* ---- RSA key exchange (rsa_key_exchange.c) --------------------------------- */
+int latch_rsa_encrypt_premaster(EVP_PKEY *server_key, const uint8_t premaster[48],
+                                uint8_t *out, size_t *out_len);
+void latch_rsa_decrypt_premaster(EVP_PKEY *server_key, const uint8_t *in, size_t in_len,
+                                 uint16_t client_version, const uint8_t fallback[48],
+                                 uint8_t premaster[48]);
+
 /* ---- misc -------------------------------------------------------------- */
 /* Constant-time compare: 0 if equal. */
 int latch_ct_compare(const uint8_t *a, const uint8_t *b, size_t len);

@@ -88,6 +88,7 @@ int server_hello_write(latch_conn *c, cursor *out);
 int server_hello_read(latch_conn *c, cursor *body);
 int server_certificate_write(latch_conn *c, cursor *out);
 int server_certificate_read(latch_conn *c, cursor *body);
+int server_key_exchange_present(const latch_conn *c);
 int server_key_exchange_write(latch_conn *c, cursor *out);
 int server_key_exchange_read(latch_conn *c, cursor *body);
 int server_hello_done_write(latch_conn *c, cursor *out);

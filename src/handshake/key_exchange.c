@@ -122,14 +122,54 @@ int server_hello_done_write(latch_conn *c, cursor *out) { return 0; }
 
 int server_hello_done_read(latch_conn *c, cursor *body) { return cursor_expect_end(body); }
 
+int server_key_exchange_present(const latch_conn *c)
+{
+    return c->suite->key_exchange == KEY_EXCHANGE_ECDHE ? ROW_PRESENT : ROW_ABSENT;
+}
+
+/* RSA: pre-master = client_version (as offered) || 46 random bytes,
+ * encrypted to the server's key: EncryptedPreMasterSecret<0..2^16-1>. */
+static int client_key_exchange_rsa_write(latch_conn *c, cursor *out)
+{
+    uint8_t encrypted[LATCH_MAX_SIGNATURE];
+    size_t len;
+    c->pre_master_secret[0] = 0x03;
+    c->pre_master_secret[1] = 0x03;
+    TRY(engine_random(c, c->pre_master_secret + 2, 46));
+    c->pre_master_len = 48;
+    if (latch_rsa_encrypt_premaster(c->peer_public_key, c->pre_master_secret, encrypted, &len) != 0)
+        return engine_fail(c, LATCH_ERR_INTERNAL, "RSA encryption of the pre-master failed");
+    return cursor_write_vector(out, 2, encrypted, len);
+}
+
 int client_key_exchange_write(latch_conn *c, cursor *out)
 {
+    if (c->suite->key_exchange == KEY_EXCHANGE_RSA)
+        return client_key_exchange_rsa_write(c, out);
     return cursor_write_vector(out, 1, c->our_key_share, c->our_key_share_len);
+}
+
+/* The same steps whatever the ciphertext holds: a fault only shows later, as
+ * a Finished that does not verify (RFC 5246 7.4.7.1). */
+static int client_key_exchange_rsa_read(latch_conn *c, cursor *body)
+{
+    cursor encrypted;
+    uint8_t fallback[48];
+    TRY(cursor_read_vector(body, 2, 0, 0xffff, &encrypted));
+    TRY(cursor_expect_end(body));
+    TRY(engine_random(c, fallback, sizeof fallback));
+    latch_rsa_decrypt_premaster(c->cert->key, encrypted.data, encrypted.len,
+                                LATCH_VERSION_TLS12, fallback, c->pre_master_secret);
+    latch_wipe(fallback, sizeof fallback);
+    c->pre_master_len = 48;
+    return tls12_derive_keys(c);
 }
 
 int client_key_exchange_read(latch_conn *c, cursor *body)
 {
     cursor point;
+    if (c->suite->key_exchange == KEY_EXCHANGE_RSA)
+        return client_key_exchange_rsa_read(c, body);
     TRY(cursor_read_vector(body, 1, 1, 0xff, &point));
     TRY(cursor_expect_end(body));
     c->pre_master_len = sizeof c->pre_master_secret;

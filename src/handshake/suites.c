@@ -22,6 +22,10 @@ static const latch_suite suites[] = {
      LATCH_AEAD_AES256_GCM, LATCH_HASH_SHA384, V12, V12, 32, 4, 8},
     {0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", KEY_EXCHANGE_ECDHE, AUTH_RSA,
      LATCH_AEAD_CHACHA20_POLY1305, LATCH_HASH_SHA256, V12, V12, 32, 12, 0},
+    {0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256", KEY_EXCHANGE_RSA, AUTH_RSA,
+     LATCH_AEAD_AES128_GCM, LATCH_HASH_SHA256, V12, V12, 16, 4, 8},
+    {0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384", KEY_EXCHANGE_RSA, AUTH_RSA,
+     LATCH_AEAD_AES256_GCM, LATCH_HASH_SHA384, V12, V12, 32, 4, 8},
     {0x1301, "TLS_AES_128_GCM_SHA256", KEY_EXCHANGE_TLS13, AUTH_TLS13, LATCH_AEAD_AES128_GCM,
      LATCH_HASH_SHA256, V13, V13, 16, 12, 0},
     {0x1302, "TLS_AES_256_GCM_SHA384", KEY_EXCHANGE_TLS13, AUTH_TLS13, LATCH_AEAD_AES256_GCM,
@@ -30,8 +34,9 @@ static const latch_suite suites[] = {
      LATCH_AEAD_CHACHA20_POLY1305, LATCH_HASH_SHA256, V13, V13, 32, 12, 0},
 };
 
-const uint16_t suite_default_order[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02c,
-                                        0xcca9, 0xc02f, 0xc030, 0xcca8};
+/* TLS 1.3, then ECDHE (forward secret), RSA key exchange last */
+const uint16_t suite_default_order[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02c, 0xcca9,
+                                        0xc02f, 0xc030, 0xcca8, 0x009c, 0x009d};
 const size_t suite_default_count = sizeof suite_default_order / sizeof suite_default_order[0];
 
 const uint16_t group_default_order[] = {LATCH_GROUP_X25519, LATCH_GROUP_SECP256R1,

@@ -33,7 +33,7 @@ static const message_row server_certificate = {
     server_certificate_write, server_certificate_read, NULL, NULL};
 static const message_row server_key_exchange = {
     "ServerKeyExchange", HANDSHAKE, HANDSHAKE_SERVER_KEY_EXCHANGE, SENT_BY_SERVER, 0,
-    server_key_exchange_write, server_key_exchange_read, NULL, NULL};
+    server_key_exchange_write, server_key_exchange_read, NULL, server_key_exchange_present};
 static const message_row server_hello_done = {
     "ServerHelloDone", HANDSHAKE, HANDSHAKE_SERVER_HELLO_DONE, SENT_BY_SERVER, 0,
     server_hello_done_write, server_hello_done_read, NULL, NULL};

@@ -1,6 +1,7 @@
 #include "pair.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int pair_configs(pair *p, const char *cert_name)
@@ -34,17 +35,17 @@ static size_t move(pair *p, latch_conn *from, latch_conn *to, int from_client)
     size_t len, room, total = 0;
     const uint8_t *bytes = latch_conn_send_buf(from, &len);
     while (len > 0) {
-        uint8_t *dst = latch_conn_recv_buf(to, &room);
-        if (room == 0) {
+        if (latch_conn_recv_buf(to, &room) == NULL || room == 0) {
             latch_conn_send_done(from, len); /* peer is gone: drop */
             return total;
         }
-        size_t n = len < room ? len : room;
-        memcpy(dst, bytes, n);
-        latch_conn_send_done(from, n);
-        size_t deliver = p->tamper ? p->tamper(p->tamper_arg, from_client, dst, n) : n;
-        latch_conn_recv_done(to, deliver);
-        total += n;
+        uint8_t *chunk = malloc(len + PAIR_TAMPER_SLACK);
+        memcpy(chunk, bytes, len);
+        latch_conn_send_done(from, len);
+        size_t deliver = p->tamper ? p->tamper(p->tamper_arg, from_client, chunk, len) : len;
+        latch_conn_feed(to, chunk, deliver);
+        free(chunk);
+        total += len;
         bytes = latch_conn_send_buf(from, &len);
     }
     return total;

@@ -9,8 +9,10 @@
 
 #define PKI LATCH_TEST_DATA "/pki/"
 
-/* Called with each chunk of wire bytes in flight; may modify them in place.
- * Returns the number of bytes to deliver (<= len). */
+/* Called with each chunk of wire bytes in flight; may modify them in place,
+ * and may grow them by up to PAIR_TAMPER_SLACK bytes.  Returns the number of
+ * bytes to deliver. */
+#define PAIR_TAMPER_SLACK 4096
 typedef size_t (*pair_tamper_fn)(void *arg, int from_client, uint8_t *bytes, size_t len);
 
 typedef struct pair {
