@@ -18,7 +18,8 @@ int latch_net_listen(const char *addr_port, int backlog);
 
 /* Run the handshake over fd.  Returns 0 or a latch_error. */
 int latch_blocking_handshake(latch_conn *conn, int fd);
-/* Read plaintext: bytes, 0 on close_notify/EOF, -latch_error on failure. */
+/* Read plaintext: bytes, 0 on close_notify, -LATCH_ERR_CLOSED when the peer
+ * hung up without close_notify (a possible truncation), -latch_error else. */
 ssize_t latch_blocking_read(latch_conn *conn, int fd, void *buf, size_t len);
 /* Write all of buf.  Returns len or -latch_error. */
 ssize_t latch_blocking_write(latch_conn *conn, int fd, const void *buf, size_t len);

@@ -54,6 +54,9 @@ static int session_read(cursor *r, latch_session *s)
     TRY(cursor_read_u64(r, &s->issued_ms));
     TRY(cursor_read_vector(r, 1, 0, 255, &name));
     TRY(cursor_expect_end(r));
+    if (suite_find(s->suite) == NULL ||
+        (s->version != LATCH_VERSION_TLS12 && s->version != LATCH_VERSION_TLS13))
+        return LATCH_ERR_DECODE;
     s->extended_master_secret = ems != 0;
     s->secret_len = secret.len;
     TRY(cursor_copy_bytes(&secret, s->secret, secret.len));

@@ -335,8 +335,9 @@ int hello_retry_request_read(latch_conn *c, cursor *body)
 static int client_psk_accepted(latch_conn *c, uint16_t identity)
 {
     const latch_session *s = c->offered;
-    if (s == NULL || s->version != LATCH_VERSION_TLS13 || c->hello_retry || identity != 0 ||
-        suite_find(s->suite)->hash != c->suite->hash)
+    const latch_suite *psk_suite = s != NULL ? suite_find(s->suite) : NULL;
+    if (psk_suite == NULL || s->version != LATCH_VERSION_TLS13 || s->ticket_len == 0 ||
+        c->hello_retry || identity != 0 || psk_suite->hash != c->suite->hash)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "server selected a PSK that was not offered");
     c->resumed = 1;

@@ -1,0 +1,37 @@
+/* Details of the socket helpers that callers such as the CLI need but the
+ * public net.h does not expose: why a connect failed, and address text. */
+#ifndef LATCH_NET_DETAIL_H
+#define LATCH_NET_DETAIL_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "latch/net.h"
+
+enum latch_net_stage {
+    LATCH_NET_STAGE_NONE = 0,
+    LATCH_NET_STAGE_RESOLVE, /* getaddrinfo failed: code is an EAI_* value */
+    LATCH_NET_STAGE_CONNECT  /* every address refused: code is an errno value */
+};
+
+typedef struct latch_net_failure {
+    enum latch_net_stage stage;
+    int code;
+    char message[160];
+} latch_net_failure;
+
+/* latch_net_connect, reporting the failing stage; timeout_ms bounds each
+ * connect attempt (0 = no bound).  Returns fd or -1. */
+int latch_net_connect_detailed(const char *host, const char *port, int timeout_ms,
+                               latch_net_failure *failure);
+
+/* "127.0.0.1:443" or "[::1]:443" for a socket address. */
+void latch_net_format_address(const struct sockaddr *address, socklen_t length, char *out,
+                              size_t out_size);
+
+/* Split "ADDR:PORT" / "[V6]:PORT" / ":PORT" into host (empty = any) and port.
+ * Returns 0 or -1 if malformed. */
+int latch_net_split_host_port(const char *text, char *host, size_t host_size, char *port,
+                              size_t port_size);
+
+#endif

@@ -1,0 +1,73 @@
+/* Shared pieces of the latch command-line tool. */
+#ifndef LATCH_TOOLS_CLI_H
+#define LATCH_TOOLS_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "latch/latch.h"
+
+/* Exit codes (mirroring curl where there is an equivalent). */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_RESOLVE = 6,
+    CLI_EXIT_CONNECT = 7,
+    CLI_EXIT_HTTP_ERROR = 22,
+    CLI_EXIT_WRITE = 23,
+    CLI_EXIT_TLS = 35,
+    CLI_EXIT_RECEIVE = 56,
+    CLI_EXIT_CERTIFICATE = 60
+};
+
+/* getopt_long values of the options both commands take. */
+enum cli_option {
+    CLI_OPTION_CIPHERS = 1000,
+    CLI_OPTION_GROUPS,
+    CLI_OPTION_TLS_MIN,
+    CLI_OPTION_TLS_MAX,
+    CLI_OPTION_ALPN,
+    CLI_OPTION_HELP,
+    CLI_OPTION_CACERT,
+    CLI_OPTION_CAPATH,
+    CLI_OPTION_LISTEN,
+    CLI_OPTION_CERT,
+    CLI_OPTION_KEY
+};
+
+#define CLI_TLS_LONG_OPTIONS                                                          \
+    {"ciphers", required_argument, NULL, CLI_OPTION_CIPHERS},                         \
+        {"groups", required_argument, NULL, CLI_OPTION_GROUPS},                       \
+        {"tls-min", required_argument, NULL, CLI_OPTION_TLS_MIN},                     \
+        {"tls-max", required_argument, NULL, CLI_OPTION_TLS_MAX},                     \
+        {"alpn", required_argument, NULL, CLI_OPTION_ALPN},                           \
+        {"help", no_argument, NULL, CLI_OPTION_HELP}
+
+struct cli_tls_options {
+    const char *ciphers, *groups, *tls_min, *tls_max, *alpn;
+};
+
+/* Record one of the shared options; returns 1 if option was one of them. */
+int cli_tls_option(struct cli_tls_options *options, int option, const char *value);
+/* Report a getopt failure (':' missing value, '?' unknown) for command. */
+void cli_option_error(const char *command, int option, char **argv);
+/* Apply the shared options to config.  Prints the problem and returns
+ * CLI_EXIT_USAGE on error, 0 on success. */
+int cli_apply_tls_options(latch_config *config, const struct cli_tls_options *options);
+
+/* "alert bad_certificate sent" / "no alert" for a failed connection. */
+void cli_describe_alert(const latch_conn *conn, char *out, size_t out_size);
+/* The engine's failure reason, never NULL. */
+const char *cli_failure_reason(const latch_conn *conn);
+/* "TLSv1.3" etc. */
+const char *cli_version_name(uint16_t version);
+
+void cli_usage(FILE *out);
+void cli_usage_get(FILE *out);
+void cli_usage_serve(FILE *out);
+
+int cli_command_get(int argc, char **argv);
+int cli_command_serve(int argc, char **argv);
+
+#endif
