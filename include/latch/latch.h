@@ -142,6 +142,8 @@ int latch_config_set_alpn(latch_config *config, const char *list);
 void latch_config_set_observer(latch_config *config, latch_observer_fn fn, void *arg);
 /* Secrets in NSS key log format (SSLKEYLOGFILE), for Wireshark/tshark. */
 void latch_config_set_keylog(latch_config *config, latch_keylog_fn fn, void *arg);
+/* Note: a server's default ticket key is drawn at latch_config_new; for a
+ * byte-for-byte replay also set one with latch_config_add_ticket_key. */
 void latch_config_set_random(latch_config *config, latch_random_fn fn, void *arg);
 void latch_config_set_clock(latch_config *config, latch_clock_fn monotonic_us,
                             latch_clock_fn wall_seconds, void *arg);

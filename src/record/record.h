@@ -48,6 +48,7 @@ typedef struct record_header {
     uint16_t length;
 } record_header;
 
+/* p must be zeroed or previously initialised (its old key is released). */
 int record_protection_init(const latch_crypto *crypto, record_protection *p,
                            enum latch_aead_id aead, const uint8_t *key, size_t key_len,
                            const uint8_t *iv, size_t fixed_iv_len, size_t explicit_nonce_len,

@@ -10,6 +10,8 @@ const uint8_t *byte_queue_front(const byte_queue *q) { return q->data + q->start
 
 uint8_t *byte_queue_reserve(byte_queue *q, size_t n)
 {
+    if (q->limit != 0 && (q->end - q->start) + n > q->limit)
+        return NULL;
     if (q->capacity - q->end >= n)
         return q->data + q->end;
     size_t used = q->end - q->start;
