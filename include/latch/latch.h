@@ -128,6 +128,15 @@ int latch_config_add_cert_key_files(latch_config *config, const char *cert_file,
 int latch_config_set_ca(latch_config *config, const char *ca_file, const char *ca_path);
 /* Peer verification (client default: on).  Off means anything goes. */
 void latch_config_set_verify(latch_config *config, int verify);
+/* Server: ask for a client certificate (mutual TLS), verified against
+ * ca_file (PEM).  OPTIONAL serves clients without one; REQUIRE refuses them. */
+enum latch_client_auth {
+    LATCH_CLIENT_AUTH_NONE = 0,
+    LATCH_CLIENT_AUTH_OPTIONAL = 1,
+    LATCH_CLIENT_AUTH_REQUIRE = 2
+};
+int latch_config_set_client_auth(latch_config *config, enum latch_client_auth mode,
+                                 const char *ca_file);
 /* Comma- or colon-separated IANA suite names, in preference order. */
 int latch_config_set_ciphers(latch_config *config, const char *list);
 /* Comma- or colon-separated group names: x25519, secp256r1, secp384r1. */
@@ -224,6 +233,8 @@ const char *latch_conn_group_name(const latch_conn *conn);
 const char *latch_conn_alpn(const latch_conn *conn);
 const char *latch_conn_server_name(const latch_conn *conn);
 int latch_conn_extended_master_secret(const latch_conn *conn);
+/* Subject of the peer's verified certificate ("CN=alice"), or NULL. */
+const char *latch_conn_peer_subject(const latch_conn *conn);
 
 /* IANA names <-> numbers. */
 const char *latch_cipher_suite_name(uint16_t suite);

@@ -146,6 +146,14 @@ int latch_sign_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
 int latch_verify_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
                        const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len);
 
+/* Prehashed sign/verify (TLS 1.2 CertificateVerify); not for Ed25519. */
+int latch_scheme_hash(uint16_t scheme, enum latch_hash_id *hash);
+int latch_sign_digest(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                      const uint8_t *digest, size_t digest_len, uint8_t *sig, size_t *sig_len);
+int latch_verify_digest(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                        const uint8_t *digest, size_t digest_len, const uint8_t *sig,
+                        size_t sig_len);
+
 /* ---- RSA key exchange (rsa_key_exchange.c) --------------------------------- */
 int latch_rsa_encrypt_premaster(EVP_PKEY *server_key, const uint8_t premaster[48],
                                 uint8_t *out, size_t *out_len);

@@ -174,3 +174,65 @@ int latch_verify_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *ke
 {
     return verify_mode(crypto, scheme, key, tbs, tbs_len, sig, sig_len, 1);
 }
+
+/* Prehashed signatures, for the TLS 1.2 CertificateVerify: the running
+ * transcript hash stands in for handshake_messages when the scheme's hash is
+ * the PRF hash.  Not for Ed25519 (PureEdDSA signs the message itself). */
+static EVP_PKEY_CTX *digest_ctx(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                                int sign)
+{
+    const sig_scheme *s = find_scheme(scheme);
+    EVP_PKEY_CTX *ctx;
+    if (s == NULL || key == NULL || s->kind == SIG_ED25519 ||
+        !(scheme_fits(s, key) || scheme_fits_any_curve(s, key)))
+        return NULL;
+    if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL)
+        return NULL;
+    int ok = (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(ctx, crypto->md[s->hash]) == 1;
+    if (ok && s->kind == SIG_RSA_PKCS1)
+        ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
+    if (ok && s->kind == SIG_RSA_PSS)
+        ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, crypto->md[s->hash]) == 1;
+    if (!ok) {
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+int latch_scheme_hash(uint16_t scheme, enum latch_hash_id *hash)
+{
+    const sig_scheme *s = find_scheme(scheme);
+    if (s == NULL || s->kind == SIG_ED25519)
+        return -1;
+    *hash = s->hash;
+    return 0;
+}
+
+int latch_sign_digest(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                      const uint8_t *digest, size_t digest_len, uint8_t *sig, size_t *sig_len)
+{
+    EVP_PKEY_CTX *ctx = digest_ctx(crypto, scheme, key, 1);
+    size_t len = LATCH_MAX_SIGNATURE;
+    int ok = ctx != NULL && EVP_PKEY_sign(ctx, NULL, &len, digest, digest_len) == 1 &&
+             len <= LATCH_MAX_SIGNATURE && EVP_PKEY_sign(ctx, sig, &len, digest, digest_len) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok)
+        return -1;
+    *sig_len = len;
+    return 0;
+}
+
+int latch_verify_digest(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
+                        const uint8_t *digest, size_t digest_len, const uint8_t *sig,
+                        size_t sig_len)
+{
+    EVP_PKEY_CTX *ctx = digest_ctx(crypto, scheme, key, 0);
+    int ok = ctx != NULL && sig_len > 0 &&
+             EVP_PKEY_verify(ctx, sig, sig_len, digest, digest_len) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    return ok ? 0 : -1;
+}

@@ -117,3 +117,7 @@ const char *latch_conn_server_name(const latch_conn *c)
     return c->server_name[0] ? c->server_name : NULL;
 }
 int latch_conn_extended_master_secret(const latch_conn *c) { return c->extended_master_secret; }
+const char *latch_conn_peer_subject(const latch_conn *c)
+{
+    return c->peer_subject[0] ? c->peer_subject : NULL;
+}

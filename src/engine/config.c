@@ -112,6 +112,20 @@ int latch_config_set_ca(latch_config *cfg, const char *ca_file, const char *ca_p
 
 void latch_config_set_verify(latch_config *cfg, int verify) { cfg->verify = verify != 0; }
 
+int latch_config_set_client_auth(latch_config *cfg, enum latch_client_auth mode,
+                                 const char *ca_file)
+{
+    if (cfg->role != LATCH_ROLE_SERVER)
+        return config_fail(cfg, "client authentication is set on a server configuration");
+    if (mode != LATCH_CLIENT_AUTH_NONE) {
+        if (ca_file == NULL)
+            return config_fail(cfg, "client authentication needs a CA file (--client-ca)");
+        TRY(latch_config_set_ca(cfg, ca_file, NULL));
+    }
+    cfg->client_auth = mode;
+    return 0;
+}
+
 /* Names of things latch refuses outright, with the reason. */
 static const char *insecure_reason(const char *name)
 {

@@ -63,6 +63,7 @@ struct latch_config {
     latch_cert_key *certs[LATCH_MAX_CERTS];
     size_t cert_count;
     int verify;
+    enum latch_client_auth client_auth;
     char *ca_file, *ca_path;
     X509_STORE *trust;
     int tickets_enabled;
@@ -176,6 +177,9 @@ struct latch_conn {
     uint8_t request_context[255];    /* TLS 1.3 certificate_request_context */
     size_t request_context_len;
     const latch_cert_key *client_cert; /* client: the chain we answer with, or NULL */
+    uint16_t client_signature_scheme; /* client: for our CertificateVerify */
+    int peer_sent_certificate;       /* server: the client's Certificate was not empty */
+    char peer_subject[256];          /* verified peer leaf subject */
 
     /* TLS 1.3 (RFC 8446 7.1) */
     int hello_retry;                 /* a HelloRetryRequest was sent/received */

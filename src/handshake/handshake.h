@@ -94,6 +94,7 @@ int server_key_exchange_read(latch_conn *c, cursor *body);
 int server_hello_done_write(latch_conn *c, cursor *out);
 int server_hello_done_read(latch_conn *c, cursor *body);
 int client_key_exchange_write(latch_conn *c, cursor *out);
+int client_key_exchange_after_write(latch_conn *c);
 int client_key_exchange_read(latch_conn *c, cursor *body);
 int change_cipher_spec_prepare(latch_conn *c, cursor *out);
 int change_cipher_spec_read(latch_conn *c, cursor *body);
@@ -132,6 +133,8 @@ int certificate_request13_read(latch_conn *c, cursor *body);
 int client_certificate13_write(latch_conn *c, cursor *out);
 int client_certificate13_read(latch_conn *c, cursor *body);
 int client_certificate_verify13_write(latch_conn *c, cursor *out);
+int client_certificate_verify12_write(latch_conn *c, cursor *out);
+int client_certificate_verify12_read(latch_conn *c, cursor *body);
 int client_certificate_verify13_read(latch_conn *c, cursor *body);
 
 /* ---- TLS 1.3 messages (hello13.c, certificate13.c, finished13.c) ---- */

@@ -165,6 +165,10 @@ static int client_key_exchange_rsa_read(latch_conn *c, cursor *body)
     return tls12_derive_keys(c);
 }
 
+/* RFC 7627 3: the session hash runs through the ClientKeyExchange, before
+ * any CertificateVerify: derive the keys now. */
+int client_key_exchange_after_write(latch_conn *c) { return tls12_derive_keys(c); }
+
 int client_key_exchange_read(latch_conn *c, cursor *body)
 {
     cursor point;

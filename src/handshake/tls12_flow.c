@@ -10,6 +10,7 @@
  *                          <--------         ServerHelloDone
  *   [Certificate]
  *   ClientKeyExchange
+ *   [CertificateVerify]
  *   [ChangeCipherSpec]
  *   Finished               -------->
  *                                            [NewSessionTicket]
@@ -45,7 +46,11 @@ static const message_row client_certificate = {
     client_certificate12_write, client_certificate12_read, NULL, client_certificate_present};
 static const message_row client_key_exchange = {
     "ClientKeyExchange", HANDSHAKE, HANDSHAKE_CLIENT_KEY_EXCHANGE, SENT_BY_CLIENT, 0,
-    client_key_exchange_write, client_key_exchange_read, NULL, NULL};
+    client_key_exchange_write, client_key_exchange_read, client_key_exchange_after_write, NULL};
+static const message_row client_certificate_verify = {
+    "CertificateVerify", HANDSHAKE, HANDSHAKE_CERTIFICATE_VERIFY, SENT_BY_CLIENT,
+    ROW_NEEDS_PRIOR_HASH, client_certificate_verify12_write, client_certificate_verify12_read,
+    NULL, client_certificate_verify_present};
 static const message_row client_change_cipher_spec = {
     "ChangeCipherSpec", CCS, 0, SENT_BY_CLIENT, 0,
     change_cipher_spec_prepare, change_cipher_spec_read, NULL, NULL};
@@ -65,7 +70,7 @@ static const message_row server_finished = {
 static const message_row *const full_steps[] = {
     &client_hello,        &server_hello,    &server_certificate,
     &server_key_exchange, &certificate_request, &server_hello_done,
-    &client_certificate,  &client_key_exchange,
+    &client_certificate,  &client_key_exchange, &client_certificate_verify,
     &client_change_cipher_spec, &client_finished, &new_session_ticket,
     &server_change_cipher_spec, &server_finished,
 };

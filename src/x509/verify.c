@@ -124,11 +124,13 @@ static latch_error decode_chain(const uint8_t *const *der, const size_t *der_len
     return LATCH_OK;
 }
 
-static latch_error set_params(X509_STORE_CTX *ctx, const char *host, int64_t when,
+static latch_error set_params(X509_STORE_CTX *ctx, int purpose, const char *host, int64_t when,
                               char *reason, size_t reason_len)
 {
     X509_VERIFY_PARAM *vpm = X509_STORE_CTX_get0_param(ctx);
-    int ok = X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+    int ok = X509_STORE_CTX_set_purpose(ctx, purpose == LATCH_PURPOSE_CLIENT
+                                                 ? X509_PURPOSE_SSL_CLIENT
+                                                 : X509_PURPOSE_SSL_SERVER);
     X509_VERIFY_PARAM_set_auth_level(vpm, LATCH_AUTH_LEVEL);
     if (when != 0)
         X509_VERIFY_PARAM_set_time(vpm, (time_t)when);
@@ -244,7 +246,8 @@ static void failure_reason(X509_STORE_CTX *ctx, X509 *leaf, const char *host, ch
 }
 
 static latch_error run_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted,
-                              const char *host, int64_t when, char *reason, size_t reason_len)
+                              int purpose, const char *host, int64_t when, char *reason,
+                              size_t reason_len)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     if (ctx == NULL || !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
@@ -252,7 +255,7 @@ static latch_error run_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *unt
         set_reason(reason, reason_len, "cannot start verification: %s", crypto_reason());
         return LATCH_ERR_INTERNAL;
     }
-    latch_error err = set_params(ctx, host, when, reason, reason_len);
+    latch_error err = set_params(ctx, purpose, host, when, reason, reason_len);
     if (err == LATCH_OK && X509_verify_cert(ctx) != 1) {
         int code = X509_STORE_CTX_get_error(ctx);
         err = code == X509_V_OK ? LATCH_ERR_INTERNAL : map_verify_error(code);
@@ -270,6 +273,15 @@ latch_error latch_verify_chain(X509_STORE *store, const uint8_t *const *der,
                                int64_t when, EVP_PKEY **leaf_key, char *reason,
                                size_t reason_len)
 {
+    return latch_verify_chain_for(store, LATCH_PURPOSE_SERVER, der, der_len, count, host, when,
+                                  leaf_key, NULL, 0, reason, reason_len);
+}
+
+latch_error latch_verify_chain_for(X509_STORE *store, int purpose, const uint8_t *const *der,
+                                   const size_t *der_len, size_t count, const char *host,
+                                   int64_t when, EVP_PKEY **leaf_key, char *subject,
+                                   size_t subject_len, char *reason, size_t reason_len)
+{
     if (leaf_key != NULL)
         *leaf_key = NULL;
     if (count == 0 || der == NULL || der_len == NULL) {
@@ -284,7 +296,9 @@ latch_error latch_verify_chain(X509_STORE *store, const uint8_t *const *der,
     STACK_OF(X509) *untrusted;
     latch_error err = decode_chain(der, der_len, count, &leaf, &untrusted, reason, reason_len);
     if (err == LATCH_OK)
-        err = run_verify(store, leaf, untrusted, host, when, reason, reason_len);
+        err = run_verify(store, leaf, untrusted, purpose, host, when, reason, reason_len);
+    if (err == LATCH_OK && subject != NULL && subject_len > 0)
+        name_text(X509_get_subject_name(leaf), subject, subject_len);
     if (err == LATCH_OK && leaf_key != NULL && (*leaf_key = X509_get_pubkey(leaf)) == NULL) {
         set_reason(reason, reason_len, "cannot decode the leaf public key: %s", crypto_reason());
         err = LATCH_ERR_BAD_CERTIFICATE;

@@ -50,6 +50,16 @@ latch_error latch_verify_chain(X509_STORE *store, const uint8_t *const *der,
                                int64_t when, EVP_PKEY **leaf_key, char *reason,
                                size_t reason_len);
 
+/* The same for either purpose: LATCH_PURPOSE_SERVER (EKU serverAuth) or
+ * LATCH_PURPOSE_CLIENT (clientAuth, for mutual TLS).  subject (optional)
+ * receives the leaf's subject on success. */
+#define LATCH_PURPOSE_SERVER 0
+#define LATCH_PURPOSE_CLIENT 1
+latch_error latch_verify_chain_for(X509_STORE *store, int purpose, const uint8_t *const *der,
+                                   const size_t *der_len, size_t count, const char *host,
+                                   int64_t when, EVP_PKEY **leaf_key, char *subject,
+                                   size_t subject_len, char *reason, size_t reason_len);
+
 /* Parse the leaf only (no verification): its public key, or NULL. */
 EVP_PKEY *latch_leaf_public_key(const uint8_t *der, size_t der_len);
 
