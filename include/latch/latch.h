@@ -188,6 +188,10 @@ int latch_config_set_session_cache(latch_config *config, size_t max_entries,
 #define LATCH_STATUS_FAILED      0x20u /* fatal error; see latch_conn_error */
 #define LATCH_STATUS_BLOCKED_APP 0x40u /* reserved: waiting on the application */
 
+/* Observer for this connection only (e.g. a tracer labelled per connection
+ * on a shared server configuration); overrides the configuration's. */
+void latch_conn_set_observer(latch_conn *conn, latch_observer_fn fn, void *arg);
+
 /* server_name: SNI and the name checked in the certificate (client). */
 latch_conn *latch_conn_new(latch_config *config, const char *server_name);
 void latch_conn_free(latch_conn *conn);

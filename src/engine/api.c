@@ -45,8 +45,8 @@ ssize_t latch_conn_write(latch_conn *c, const void *buf, size_t len)
         return -(ssize_t)LATCH_ERR_WOULD_BLOCK;
     while (done < len) {
         size_t n = len - done > RECORD_MAX_PLAINTEXT ? RECORD_MAX_PLAINTEXT : len - done;
-        int err = record_write(&c->write, &c->send, CONTENT_APPLICATION_DATA, c->record_version,
-                               p + done, n);
+        int err = engine_write_record(c, &c->write, CONTENT_APPLICATION_DATA, c->record_version,
+                                      p + done, n);
         if (err != 0)
             return -(ssize_t)engine_fail(c, err, "cannot protect application data");
         latch_event ev = {0};

@@ -14,10 +14,17 @@
 void engine_emit_event(latch_conn *c, latch_event *ev)
 {
     const latch_config *cfg = c->config;
-    if (cfg->observer == NULL)
+    latch_observer_fn fn = c->observer ? c->observer : cfg->observer;
+    if (fn == NULL)
         return;
     ev->time_us = cfg->clock_us(cfg->clock_arg);
-    cfg->observer(cfg->observer_arg, ev);
+    fn(c->observer ? c->observer_arg : cfg->observer_arg, ev);
+}
+
+void latch_conn_set_observer(latch_conn *c, latch_observer_fn fn, void *arg)
+{
+    c->observer = fn;
+    c->observer_arg = arg;
 }
 
 void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const char *detail)
@@ -30,13 +37,47 @@ void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const c
     engine_emit_event(c, &ev);
 }
 
+/* Write one record and report it (protected length on the wire). */
+int engine_write_record(latch_conn *c, record_protection *p, uint8_t type, uint16_t version,
+                        const uint8_t *data, size_t len)
+{
+    size_t before = byte_queue_length(&c->send);
+    TRY(record_write(p, &c->send, type, version, data, len));
+    latch_event ev = {0};
+    ev.kind = LATCH_EVENT_RECORD_SENT;
+    ev.from_client = c->is_client;
+    ev.content_type = type;
+    ev.length = byte_queue_length(&c->send) - before - RECORD_HEADER_LEN;
+    ev.name = latch_content_type_name(type);
+    engine_emit_event(c, &ev);
+    return 0;
+}
+
+static void emit_change_cipher_spec(latch_conn *c, latch_event_kind kind, int from_client,
+                                    const char *detail)
+{
+    latch_event ev = {0};
+    ev.kind = kind;
+    ev.from_client = from_client;
+    ev.content_type = CONTENT_CHANGE_CIPHER_SPEC;
+    ev.length = 1;
+    ev.name = "ChangeCipherSpec";
+    ev.detail = detail;
+    engine_emit_event(c, &ev);
+}
+
+void engine_emit_change_cipher_spec_received(latch_conn *c, const char *detail)
+{
+    emit_change_cipher_spec(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_RECEIVED, !c->is_client, detail);
+}
+
 /* ---- failure: one sticky error, one alert ---- */
 
 int engine_send_alert(latch_conn *c, uint8_t level, uint8_t description)
 {
     uint8_t body[2] = {level, description};
     latch_event ev = {0};
-    int err = record_write(&c->write, &c->send, CONTENT_ALERT, c->record_version, body, 2);
+    int err = engine_write_record(c, &c->write, CONTENT_ALERT, c->record_version, body, 2);
     ev.kind = LATCH_EVENT_ALERT_SENT;
     ev.from_client = c->is_client;
     ev.content_type = CONTENT_ALERT;
@@ -78,18 +119,6 @@ int engine_random(latch_conn *c, uint8_t *out, size_t n)
 
 /* ---- sending ---- */
 
-static void emit_record(latch_conn *c, latch_event_kind kind, uint8_t type, size_t len,
-                        int from_client)
-{
-    latch_event ev = {0};
-    ev.kind = kind;
-    ev.from_client = from_client;
-    ev.content_type = type;
-    ev.length = len;
-    ev.name = latch_content_type_name(type);
-    engine_emit_event(c, &ev);
-}
-
 static void emit_handshake(latch_conn *c, latch_event_kind kind, const uint8_t *msg, size_t len,
                            int from_client)
 {
@@ -127,9 +156,8 @@ int engine_flush_handshake(latch_conn *c)
         size_t n = byte_queue_length(&c->handshake_out);
         if (n > RECORD_MAX_PLAINTEXT)
             n = RECORD_MAX_PLAINTEXT;
-        TRY(record_write(&c->write, &c->send, CONTENT_HANDSHAKE, c->record_version,
-                         byte_queue_front(&c->handshake_out), n));
-        emit_record(c, LATCH_EVENT_RECORD_SENT, CONTENT_HANDSHAKE, n, c->is_client);
+        TRY(engine_write_record(c, &c->write, CONTENT_HANDSHAKE, c->record_version,
+                                byte_queue_front(&c->handshake_out), n));
         byte_queue_consume(&c->handshake_out, n);
     }
     return 0;
@@ -146,9 +174,9 @@ int engine_send_change_cipher_spec(latch_conn *c)
 {
     static const uint8_t change_cipher_spec[1] = {1};
     TRY(engine_flush_handshake(c));
-    TRY(record_write(&c->write, &c->send, CONTENT_CHANGE_CIPHER_SPEC, c->record_version,
-                     change_cipher_spec, 1));
-    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_SENT, "ChangeCipherSpec", NULL);
+    TRY(engine_write_record(c, &c->write, CONTENT_CHANGE_CIPHER_SPEC, c->record_version,
+                            change_cipher_spec, 1));
+    emit_change_cipher_spec(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_SENT, c->is_client, NULL);
     install_keys(&c->write, &c->pending_write);
     engine_emit(c, LATCH_EVENT_KEYS_CHANGED, "write keys active",
                 c->is_client ? "client write" : "server write");
@@ -183,10 +211,10 @@ int engine_send_compat_change_cipher_spec(latch_conn *c)
     static const uint8_t change_cipher_spec[1] = {1};
     record_protection plaintext = {0};
     TRY(engine_flush_handshake(c));
-    TRY(record_write(&plaintext, &c->send, CONTENT_CHANGE_CIPHER_SPEC, LATCH_VERSION_TLS12,
-                     change_cipher_spec, 1));
-    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_SENT, "ChangeCipherSpec",
-                "middlebox compatibility (RFC 8446 D.4)");
+    TRY(engine_write_record(c, &plaintext, CONTENT_CHANGE_CIPHER_SPEC, LATCH_VERSION_TLS12,
+                            change_cipher_spec, 1));
+    emit_change_cipher_spec(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_SENT, c->is_client,
+                            "middlebox compatibility (RFC 8446 D.4)");
     return 0;
 }
 

@@ -104,6 +104,8 @@ typedef struct peer_offer {
 struct latch_conn {
     latch_config *config;
     int is_client;
+    latch_observer_fn observer;      /* per-connection observer, else the config's */
+    void *observer_arg;
 
     /* wire buffers */
     uint8_t *recv;             /* RECORD_MAX_WIRE bytes */
@@ -207,6 +209,9 @@ struct latch_conn {
 };
 
 /* ---- engine services used by the handshake ---- */
+int engine_write_record(latch_conn *c, record_protection *p, uint8_t type, uint16_t version,
+                        const uint8_t *data, size_t len);
+void engine_emit_change_cipher_spec_received(latch_conn *c, const char *detail);
 void engine_start(latch_conn *c);
 void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const char *detail);
 void engine_emit_event(latch_conn *c, latch_event *ev);

@@ -57,7 +57,7 @@ static int receive_change_cipher_spec(latch_conn *c, const uint8_t *data, size_t
     if (byte_queue_length(&c->handshake_in) != 0)
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
                            "ChangeCipherSpec inside a handshake message");
-    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_RECEIVED, "ChangeCipherSpec", NULL);
+    engine_emit_change_cipher_spec_received(c, NULL);
     return handshake_receive_change_cipher_spec(c);
 }
 
@@ -69,8 +69,7 @@ static int receive_compat_change_cipher_spec(latch_conn *c, const record_header 
     if (c->handshake_done || h->length != 1 || data[0] != 1)
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
                            "ChangeCipherSpec in TLS 1.3 outside the handshake");
-    engine_emit(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_RECEIVED, "ChangeCipherSpec",
-                "middlebox compatibility, ignored");
+    engine_emit_change_cipher_spec_received(c, "middlebox compatibility, ignored");
     return 0;
 }
 
