@@ -4,6 +4,7 @@
  * TLS 1.2's CertificateVerify signs handshake_messages; latch signs the
  * running transcript hash instead (a prehashed signature), so it only uses
  * schemes whose hash is the PRF hash, and not Ed25519. */
+#include <stdio.h>
 #include <string.h>
 
 #include "handshake/extensions.h"
@@ -219,12 +220,15 @@ static int check_client_chain(latch_conn *c, const uint8_t *const *der, const si
         engine_emit(c, LATCH_EVENT_NOTE, "no client certificate", "optional: continuing");
         return 0;
     }
-    int64_t now = cfg->clock_wall ? (int64_t)cfg->clock_wall(cfg->clock_arg) : 0;
-    int err = latch_verify_chain_for(cfg->trust, LATCH_PURPOSE_CLIENT, der, len, count, NULL,
-                                     now, &leaf, c->peer_subject, sizeof c->peer_subject,
+    latch_verify_options options = {LATCH_PURPOSE_CLIENT, NULL, 0, 0};
+    latch_verify_report report;
+    options.when = cfg->clock_wall ? (int64_t)cfg->clock_wall(cfg->clock_arg) : 0;
+    int err = latch_verify_chain_for(cfg->trust, &options, der, len, count, &leaf, &report,
                                      reason, sizeof reason);
     if (err != LATCH_OK)
         return engine_fail(c, err, "client certificate: %s", reason);
+    snprintf(c->peer_subject, sizeof c->peer_subject, "%s",
+             report.path_len > 0 ? report.path[0].subject : "");
     c->peer_public_key = leaf;
     c->peer_sent_certificate = 1;
     engine_emit(c, LATCH_EVENT_NOTE, "client certificate verified", c->peer_subject);

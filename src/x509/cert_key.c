@@ -191,6 +191,8 @@ static int fill_details(latch_cert_key *ck)
             return 0;
         ck->der_len[i] = (size_t)n;
     }
+    if (ck->key == NULL) /* certificates only */
+        return 1;
     ck->key_type = EVP_PKEY_get_base_id(ck->key);
     ck->key_bits = EVP_PKEY_get_bits(ck->key);
     ck->ec_curve_nid = ck->key_type == EVP_PKEY_EC ? ec_curve_nid(ck->key) : NID_undef;
@@ -230,6 +232,26 @@ fail:
     ERR_clear_error();
     latch_cert_key_free(ck);
     return NULL;
+}
+
+latch_cert_key *latch_certificates_load(const char *cert_file, char *reason, size_t reason_len)
+{
+    latch_cert_key *ck = calloc(1, sizeof *ck);
+    if (ck == NULL) {
+        set_reason(reason, reason_len, "out of memory");
+        return NULL;
+    }
+    ERR_clear_error();
+    ck->chain = load_chain(cert_file, reason, reason_len);
+    if (ck->chain == NULL || !fill_details(ck)) {
+        if (ck->chain != NULL)
+            set_reason(reason, reason_len, "out of memory loading %s", cert_file);
+        ERR_clear_error();
+        latch_cert_key_free(ck);
+        return NULL;
+    }
+    ERR_clear_error();
+    return ck;
 }
 
 void latch_cert_key_free(latch_cert_key *ck)

@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
@@ -124,16 +125,19 @@ static latch_error decode_chain(const uint8_t *const *der, const size_t *der_len
     return LATCH_OK;
 }
 
-static latch_error set_params(X509_STORE_CTX *ctx, int purpose, const char *host, int64_t when,
+static latch_error set_params(X509_STORE_CTX *ctx, const latch_verify_options *options,
                               char *reason, size_t reason_len)
 {
     X509_VERIFY_PARAM *vpm = X509_STORE_CTX_get0_param(ctx);
-    int ok = X509_STORE_CTX_set_purpose(ctx, purpose == LATCH_PURPOSE_CLIENT
+    const char *host = options->host;
+    int ok = X509_STORE_CTX_set_purpose(ctx, options->purpose == LATCH_PURPOSE_CLIENT
                                                  ? X509_PURPOSE_SSL_CLIENT
                                                  : X509_PURPOSE_SSL_SERVER);
     X509_VERIFY_PARAM_set_auth_level(vpm, LATCH_AUTH_LEVEL);
-    if (when != 0)
-        X509_VERIFY_PARAM_set_time(vpm, (time_t)when);
+    if (options->when != 0)
+        X509_VERIFY_PARAM_set_time(vpm, (time_t)options->when);
+    if (options->max_depth > 0)
+        X509_VERIFY_PARAM_set_depth(vpm, options->max_depth);
     if (host != NULL && *host == '\0') {
         set_reason(reason, reason_len, "empty host name to check the certificate against");
         return LATCH_ERR_CERTIFICATE_NAME;
@@ -245,9 +249,40 @@ static void failure_reason(X509_STORE_CTX *ctx, X509 *leaf, const char *host, ch
     set_reason(reason, reason_len, "%s: %s (depth %d)%s", what, subject, depth, extra);
 }
 
+static void key_text(X509 *cert, char *out, size_t out_len)
+{
+    EVP_PKEY *key = X509_get0_pubkey(cert);
+    char group[64] = "";
+    size_t n = 0;
+    if (key == NULL) {
+        snprintf(out, out_len, "unknown key");
+        return;
+    }
+    if (EVP_PKEY_is_a(key, "EC") &&
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &n))
+        snprintf(out, out_len, "EC %s", group);
+    else
+        snprintf(out, out_len, "%s %d", EVP_PKEY_get0_type_name(key), EVP_PKEY_get_bits(key));
+}
+
+static void fill_report(X509_STORE_CTX *ctx, latch_verify_report *report)
+{
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    int n = chain ? sk_X509_num(chain) : 0;
+    report->path_len = 0;
+    for (int i = 0; i < n && report->path_len < LATCH_MAX_VERIFY_PATH; i++) {
+        X509 *cert = sk_X509_value(chain, i);
+        latch_verify_step *step = &report->path[report->path_len++];
+        name_text(X509_get_subject_name(cert), step->subject, sizeof step->subject);
+        name_text(X509_get_issuer_name(cert), step->issuer, sizeof step->issuer);
+        date_text(X509_get0_notAfter(cert), step->not_after, sizeof step->not_after);
+        key_text(cert, step->key, sizeof step->key);
+    }
+}
+
 static latch_error run_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted,
-                              int purpose, const char *host, int64_t when, char *reason,
-                              size_t reason_len)
+                              const latch_verify_options *options,
+                              latch_verify_report *report, char *reason, size_t reason_len)
 {
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     if (ctx == NULL || !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
@@ -255,7 +290,8 @@ static latch_error run_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *unt
         set_reason(reason, reason_len, "cannot start verification: %s", crypto_reason());
         return LATCH_ERR_INTERNAL;
     }
-    latch_error err = set_params(ctx, purpose, host, when, reason, reason_len);
+    const char *host = options->host;
+    latch_error err = set_params(ctx, options, reason, reason_len);
     if (err == LATCH_OK && X509_verify_cert(ctx) != 1) {
         int code = X509_STORE_CTX_get_error(ctx);
         err = code == X509_V_OK ? LATCH_ERR_INTERNAL : map_verify_error(code);
@@ -264,6 +300,8 @@ static latch_error run_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *unt
         else
             failure_reason(ctx, leaf, host, reason, reason_len);
     }
+    if (err == LATCH_OK && report != NULL)
+        fill_report(ctx, report);
     X509_STORE_CTX_free(ctx);
     return err;
 }
@@ -273,14 +311,16 @@ latch_error latch_verify_chain(X509_STORE *store, const uint8_t *const *der,
                                int64_t when, EVP_PKEY **leaf_key, char *reason,
                                size_t reason_len)
 {
-    return latch_verify_chain_for(store, LATCH_PURPOSE_SERVER, der, der_len, count, host, when,
-                                  leaf_key, NULL, 0, reason, reason_len);
+    latch_verify_options options = {LATCH_PURPOSE_SERVER, host, when, 0};
+    return latch_verify_chain_for(store, &options, der, der_len, count, leaf_key, NULL, reason,
+                                  reason_len);
 }
 
-latch_error latch_verify_chain_for(X509_STORE *store, int purpose, const uint8_t *const *der,
-                                   const size_t *der_len, size_t count, const char *host,
-                                   int64_t when, EVP_PKEY **leaf_key, char *subject,
-                                   size_t subject_len, char *reason, size_t reason_len)
+latch_error latch_verify_chain_for(X509_STORE *store, const latch_verify_options *options,
+                                   const uint8_t *const *der, const size_t *der_len,
+                                   size_t count, EVP_PKEY **leaf_key,
+                                   latch_verify_report *report, char *reason,
+                                   size_t reason_len)
 {
     if (leaf_key != NULL)
         *leaf_key = NULL;
@@ -296,9 +336,7 @@ latch_error latch_verify_chain_for(X509_STORE *store, int purpose, const uint8_t
     STACK_OF(X509) *untrusted;
     latch_error err = decode_chain(der, der_len, count, &leaf, &untrusted, reason, reason_len);
     if (err == LATCH_OK)
-        err = run_verify(store, leaf, untrusted, purpose, host, when, reason, reason_len);
-    if (err == LATCH_OK && subject != NULL && subject_len > 0)
-        name_text(X509_get_subject_name(leaf), subject, subject_len);
+        err = run_verify(store, leaf, untrusted, options, report, reason, reason_len);
     if (err == LATCH_OK && leaf_key != NULL && (*leaf_key = X509_get_pubkey(leaf)) == NULL) {
         set_reason(reason, reason_len, "cannot decode the leaf public key: %s", crypto_reason());
         err = LATCH_ERR_BAD_CERTIFICATE;

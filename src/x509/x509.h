@@ -32,6 +32,8 @@ typedef struct latch_cert_key {
 latch_cert_key *latch_cert_key_load(const char *cert_file, const char *key_file,
                                     char *reason, size_t reason_len);
 void latch_cert_key_free(latch_cert_key *ck);
+/* Certificates only (PEM with several, or one DER): key is NULL. */
+latch_cert_key *latch_certificates_load(const char *cert_file, char *reason, size_t reason_len);
 /* 1 if ck's leaf covers host (DNS SAN, RFC 6125 wildcard in the left label). */
 int latch_cert_key_matches_name(const latch_cert_key *ck, const char *host);
 
@@ -50,15 +52,35 @@ latch_error latch_verify_chain(X509_STORE *store, const uint8_t *const *der,
                                int64_t when, EVP_PKEY **leaf_key, char *reason,
                                size_t reason_len);
 
-/* The same for either purpose: LATCH_PURPOSE_SERVER (EKU serverAuth) or
- * LATCH_PURPOSE_CLIENT (clientAuth, for mutual TLS).  subject (optional)
- * receives the leaf's subject on success. */
-#define LATCH_PURPOSE_SERVER 0
-#define LATCH_PURPOSE_CLIENT 1
-latch_error latch_verify_chain_for(X509_STORE *store, int purpose, const uint8_t *const *der,
-                                   const size_t *der_len, size_t count, const char *host,
-                                   int64_t when, EVP_PKEY **leaf_key, char *subject,
-                                   size_t subject_len, char *reason, size_t reason_len);
+/* The one verification used by `latch get`, `serve --verify-client` and
+ * `latch verify`. */
+#define LATCH_PURPOSE_SERVER 0 /* EKU serverAuth */
+#define LATCH_PURPOSE_CLIENT 1 /* EKU clientAuth (mutual TLS) */
+#define LATCH_MAX_VERIFY_PATH 12
+
+typedef struct latch_verify_options {
+    int purpose;
+    const char *host;  /* DNS name or IP literal; NULL: no name check */
+    int64_t when;      /* Unix seconds; 0: now */
+    int max_depth;     /* 0: libcrypto's default */
+} latch_verify_options;
+
+typedef struct latch_verify_step {
+    char subject[256], issuer[256];
+    char not_after[32];
+    char key[48];      /* "EC P-256", "RSA 2048", "ED25519" */
+} latch_verify_step;
+
+typedef struct latch_verify_report {
+    size_t path_len;   /* the path built, leaf first, root last */
+    latch_verify_step path[LATCH_MAX_VERIFY_PATH];
+} latch_verify_report;
+
+latch_error latch_verify_chain_for(X509_STORE *store, const latch_verify_options *options,
+                                   const uint8_t *const *der, const size_t *der_len,
+                                   size_t count, EVP_PKEY **leaf_key,
+                                   latch_verify_report *report, char *reason,
+                                   size_t reason_len);
 
 /* Parse the leaf only (no verification): its public key, or NULL. */
 EVP_PKEY *latch_leaf_public_key(const uint8_t *der, size_t der_len);
