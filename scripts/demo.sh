@@ -5,7 +5,8 @@ set -euo pipefail
 
 LATCH=${1:?usage: demo.sh path/to/latch}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PKI="$ROOT/tests/data/pki"
+# the test PKI is generated into the build tree at configure time
+PKI="$(cd "$(dirname "$LATCH")" && pwd)/testdata/pki"
 [ -x "$LATCH" ] || { echo "demo: $LATCH is not an executable (run make first)" >&2; exit 1; }
 LATCH=$(cd "$(dirname "$LATCH")" && pwd)/$(basename "$LATCH")
 for f in ca.pem server-p256.pem server-p256-key.pem; do
@@ -52,7 +53,7 @@ fi
 echo "listening on 127.0.0.1:$PORT"
 
 failed=0
-step "latch get --cacert tests/data/pki/ca.pem -v https://localhost:$PORT/"
+step "latch get --cacert $PKI/ca.pem -v https://localhost:$PORT/"
 if timeout 20 "$LATCH" get --cacert "$PKI/ca.pem" -v "https://localhost:$PORT/" \
      >"$WORK/latch.out" 2>"$WORK/latch.err"; then
   cat "$WORK/latch.err"
@@ -62,7 +63,7 @@ else
   echo "demo: latch get failed (exit $?)" >&2; cat "$WORK/latch.err" >&2; failed=1
 fi
 
-step "curl --cacert tests/data/pki/ca.pem https://localhost:$PORT/"
+step "curl --cacert $PKI/ca.pem https://localhost:$PORT/"
 if timeout 20 curl -sS --cacert "$PKI/ca.pem" -w '--- curl: HTTP %{http_code}, %{size_download} bytes\n' \
      "https://localhost:$PORT/" >"$WORK/curl.out"; then
   cat "$WORK/curl.out"

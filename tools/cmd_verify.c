@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/x509v3.h>
+
 #include "cli.h"
 #include "x509/x509.h"
 
@@ -59,6 +61,7 @@ static int64_t parse_time(const char *text)
 static int parse_verify_args(int argc, char **argv, verify_args *a)
 {
     memset(a, 0, sizeof *a);
+    a->options.key_usage = KU_DIGITAL_SIGNATURE; /* as for ECDHE and TLS 1.3 handshakes */
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;

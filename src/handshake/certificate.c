@@ -1,4 +1,6 @@
 /* Certificate (11): RFC 5246 7.4.2. */
+#include <openssl/x509v3.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "handshake/handshake.h"
@@ -23,6 +25,19 @@ static int leaf_fits_suite(const latch_conn *c, EVP_PKEY *key)
     return type == EVP_PKEY_EC || type == EVP_PKEY_ED25519;
 }
 
+/* One event per link of the path built: who signed whom, and the result. */
+static void emit_chain(latch_conn *c, const latch_verify_report *report)
+{
+    char line[700];
+    for (size_t i = 0; i < report->path_len; i++) {
+        const latch_verify_step *s = &report->path[i];
+        snprintf(line, sizeof line, "%zu: %s <- %s (%s, not after %s): ok", i, s->subject,
+                 s->issuer, s->key, s->not_after);
+        engine_emit(c, LATCH_EVENT_NOTE, "certificate chain link", line);
+    }
+    engine_emit(c, LATCH_EVENT_NOTE, "certificate verified", c->server_name);
+}
+
 int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
                                    const size_t *len, size_t count)
 {
@@ -35,13 +50,18 @@ int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
             return engine_fail(c, LATCH_ERR_BAD_CERTIFICATE, "server certificate is malformed");
         engine_emit(c, LATCH_EVENT_NOTE, "certificate not verified", "verification disabled");
     } else {
-        int64_t now = cfg->clock_wall ? (int64_t)cfg->clock_wall(cfg->clock_arg) : 0;
-        const char *host = c->server_name[0] ? c->server_name : NULL;
-        int err = latch_verify_chain(cfg->trust, der, len, count, host, now, &leaf, reason,
-                                     sizeof reason);
+        latch_verify_options options = {LATCH_PURPOSE_SERVER, NULL, 0, 0, 0};
+        latch_verify_report report;
+        options.when = cfg->clock_wall ? (int64_t)cfg->clock_wall(cfg->clock_arg) : 0;
+        options.host = c->server_name[0] ? c->server_name : NULL;
+        /* RSA key exchange encrypts to the key; everything else signs with it */
+        options.key_usage = c->suite->key_exchange == KEY_EXCHANGE_RSA ? KU_KEY_ENCIPHERMENT
+                                                                       : KU_DIGITAL_SIGNATURE;
+        int err = latch_verify_chain_for(cfg->trust, &options, der, len, count, &leaf, &report,
+                                         reason, sizeof reason);
         if (err != LATCH_OK)
             return engine_fail(c, err, "%s", reason);
-        engine_emit(c, LATCH_EVENT_NOTE, "certificate verified", host);
+        emit_chain(c, &report);
     }
     c->peer_public_key = leaf;
     if (!leaf_fits_suite(c, leaf))

@@ -220,7 +220,7 @@ static int check_client_chain(latch_conn *c, const uint8_t *const *der, const si
         engine_emit(c, LATCH_EVENT_NOTE, "no client certificate", "optional: continuing");
         return 0;
     }
-    latch_verify_options options = {LATCH_PURPOSE_CLIENT, NULL, 0, 0};
+    latch_verify_options options = {LATCH_PURPOSE_CLIENT, NULL, 0, 0, 0};
     latch_verify_report report;
     options.when = cfg->clock_wall ? (int64_t)cfg->clock_wall(cfg->clock_arg) : 0;
     int err = latch_verify_chain_for(cfg->trust, &options, der, len, count, &leaf, &report,

@@ -145,7 +145,9 @@ static latch_error set_params(X509_STORE_CTX *ctx, const latch_verify_options *o
     if (host != NULL && latch_host_is_ip(host)) {
         ok = ok && X509_VERIFY_PARAM_set1_ip_asc(vpm, host);
     } else if (host != NULL) {
-        X509_VERIFY_PARAM_set_hostflags(vpm, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        /* RFC 6125 6.4.4: never fall back to the subject CN */
+        X509_VERIFY_PARAM_set_hostflags(vpm, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                                 X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
         ok = ok && X509_VERIFY_PARAM_set1_host(vpm, host, 0);
     }
     if (!ok) {
@@ -210,8 +212,20 @@ static void name_mismatch_reason(const char *what, X509 *cert, const char *host,
                                  size_t reason_len)
 {
     size_t count = 0;
-    char **names = latch_x509_names(cert, &count);
     char subject[256];
+    GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    int dns = 0;
+    for (int i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++)
+        dns += sk_GENERAL_NAME_value(sans, i)->type == GEN_DNS;
+    GENERAL_NAMES_free(sans);
+    if (dns == 0 && host != NULL && !latch_host_is_ip(host)) {
+        name_text(X509_get_subject_name(cert), subject, sizeof subject);
+        set_reason(reason, reason_len, "%s: certificate %s has no DNS name in subjectAltName "
+                   "(its CN is not used, RFC 6125 6.4.4), so it does not cover %s", what,
+                   subject, host);
+        return;
+    }
+    char **names = latch_x509_names(cert, &count);
     if (names == NULL || count == 0)
         name_text(X509_get_subject_name(cert), subject, sizeof subject);
     set_reason(reason, reason_len, "%s: certificate for %s%s does not cover %s", what,
@@ -300,6 +314,8 @@ static latch_error run_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *unt
         else
             failure_reason(ctx, leaf, host, reason, reason_len);
     }
+    if (err == LATCH_OK)
+        err = latch_strict_checks(X509_STORE_CTX_get0_chain(ctx), options, reason, reason_len);
     if (err == LATCH_OK && report != NULL)
         fill_report(ctx, report);
     X509_STORE_CTX_free(ctx);
@@ -311,7 +327,7 @@ latch_error latch_verify_chain(X509_STORE *store, const uint8_t *const *der,
                                int64_t when, EVP_PKEY **leaf_key, char *reason,
                                size_t reason_len)
 {
-    latch_verify_options options = {LATCH_PURPOSE_SERVER, host, when, 0};
+    latch_verify_options options = {LATCH_PURPOSE_SERVER, host, when, 0, 0};
     return latch_verify_chain_for(store, &options, der, der_len, count, leaf_key, NULL, reason,
                                   reason_len);
 }

@@ -63,6 +63,7 @@ typedef struct latch_verify_options {
     const char *host;  /* DNS name or IP literal; NULL: no name check */
     int64_t when;      /* Unix seconds; 0: now */
     int max_depth;     /* 0: libcrypto's default */
+    uint32_t key_usage; /* leaf key usage the handshake needs (KU_* bits); 0: none */
 } latch_verify_options;
 
 typedef struct latch_verify_step {
@@ -81,6 +82,10 @@ latch_error latch_verify_chain_for(X509_STORE *store, const latch_verify_options
                                    size_t count, EVP_PKEY **leaf_key,
                                    latch_verify_report *report, char *reason,
                                    size_t reason_len);
+
+/* The checks beyond libcrypto's, on the chain it built (strict.c). */
+latch_error latch_strict_checks(STACK_OF(X509) *chain, const latch_verify_options *options,
+                                char *reason, size_t reason_len);
 
 /* Parse the leaf only (no verification): its public key, or NULL. */
 EVP_PKEY *latch_leaf_public_key(const uint8_t *der, size_t der_len);

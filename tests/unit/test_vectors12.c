@@ -750,7 +750,9 @@ static void test_certificate(void)
         CHECK_EQ_INT(latch_config_set_versions(cfg, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12), 0);
         if (!expired)
             latch_config_set_clock(cfg, monotonic, wall_2019, NULL);
-        latch_conn *c = latch_conn_new(cfg, "example.ulfheim.net");
+        /* no host name check: the 2018 certificate names its host in the CN only,
+         * which latch never uses (RFC 6125 6.4.4; see test_x509.c) */
+        latch_conn *c = latch_conn_new(cfg, NULL);
         c->suite = suite_find(0xc02f);
         c->version = LATCH_VERSION_TLS12;
         cursor body;

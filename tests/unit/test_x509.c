@@ -158,8 +158,8 @@ static void test_load_errors(void)
                              sizeof reason);
     CHECK(ck == NULL && strstr(reason, "cannot parse private key") != NULL);
 
-    reason[0] = '\0'; /* the script is neither PEM nor DER */
-    ck = latch_cert_key_load(PKI "make-pki.sh", PKI "server-p256-key.pem", reason,
+    reason[0] = '\0'; /* a text file is neither PEM nor DER */
+    ck = latch_cert_key_load(LATCH_TEST_DATA "/vectors/README.md", PKI "server-p256-key.pem", reason,
                              sizeof reason);
     CHECK(ck == NULL && strstr(reason, "malformed certificate") != NULL);
 }
@@ -371,14 +371,19 @@ static void test_illustrated_cert(void)
     CHECK(ca != NULL && X509_STORE_add_cert(store, ca) == 1);
     const uint8_t *der[1] = {der_buf};
     EVP_PKEY *key = NULL;
+    /* a CN-only certificate (2018): its CN is never used as a host name */
     CHECK_EQ_INT(latch_verify_chain(store, der, &der_len, 1, "example.ulfheim.net", T_2019,
-                                    &key, reason, sizeof reason),
+                                    NULL, reason, sizeof reason),
+                 LATCH_ERR_CERTIFICATE_NAME);
+    CHECK(strstr(reason, "CN is not used") != NULL);
+    CHECK_EQ_INT(latch_verify_chain(store, der, &der_len, 1, NULL, T_2019, &key, reason,
+                                    sizeof reason),
                  LATCH_OK);
     CHECK(key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA);
     CHECK_EQ_INT(EVP_PKEY_get_bits(key), 2048);
     EVP_PKEY_free(key);
-    CHECK_EQ_INT(latch_verify_chain(store, der, &der_len, 1, "example.ulfheim.net", 0, NULL,
-                                    reason, sizeof reason),
+    CHECK_EQ_INT(latch_verify_chain(store, der, &der_len, 1, NULL, 0, NULL, reason,
+                                    sizeof reason),
                  LATCH_ERR_CERTIFICATE_EXPIRED);
     CHECK(strstr(reason, "not after 2019-10-05") != NULL);
     CHECK_EQ_INT(latch_verify_chain(store, der, &der_len, 1, "example.com", T_2019, NULL,

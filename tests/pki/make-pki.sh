@@ -19,7 +19,10 @@
 #   other-ca.pem        an unrelated root CA ("unknown CA" tests)
 # Each bad certificate has a matching *-key.pem.
 set -euo pipefail
-cd "$(dirname "$0")"
+# Usage: make-pki.sh OUTPUT_DIR   (CMake runs it at configure time into
+# BUILD/testdata/pki: test keys are generated, never committed)
+mkdir -p "${1:-$(dirname "$0")}"
+cd "${1:-$(dirname "$0")}"
 
 DAYS=36500
 TMP=$(mktemp -d)
@@ -151,5 +154,59 @@ openssl ca -batch -notext -config "$TMP/ca.cnf" -cert intermediate.pem \
     -keyfile intermediate-key.pem -extensions leaf -startdate 20200101000000Z \
     -enddate 20210101000000Z -in "$TMP/expired.csr" -out expired-leaf.pem 2>/dev/null
 cat expired-leaf.pem intermediate.pem >expired.pem
+
+# ---- cases for the checks beyond libcrypto (docs/CERTIFICATES.md) ----
+ec_leaf_with_ext() { # NAME SERIAL EXT-SECTION-TEXT
+    printf '[leaf]\n%s\n' "$3" >"$TMP/$1.ext"
+    ec_key P-256 "$1-key.pem"
+    leaf "$1" "$1-key.pem" localhost "$1" "$2" -sha256
+}
+ec_leaf_with_ext leaf-is-ca 300 "basicConstraints = critical,CA:TRUE
+keyUsage = critical,digitalSignature,keyCertSign
+extendedKeyUsage = serverAuth
+subjectAltName = $SAN"
+ec_leaf_with_ext no-san 301 "basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth"
+ec_leaf_with_ext bad-wildcard 302 "basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:a.*.example.test,$SAN"
+ec_leaf_with_ext wildcard 303 "basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:*.example.test"
+ec_leaf_with_ext ip-only 304 "basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1"
+ec_leaf_with_ext ku-encipher-only 305 "basicConstraints = critical,CA:FALSE
+keyUsage = critical,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = $SAN"
+
+# a leaf under an "intermediate" that is not a CA (CA:FALSE)
+ec_key P-256 not-a-ca-key.pem
+openssl req -new -key not-a-ca-key.pem -subj "/CN=latch not-a-CA intermediate" \
+    -config /dev/null -out "$TMP/not-a-ca.csr"
+printf '[mid]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature,keyCertSign\n' \
+    >"$TMP/not-a-ca.ext"
+openssl x509 -req -in "$TMP/not-a-ca.csr" -CA ca.pem -CAkey ca-key.pem -set_serial 306 \
+    -days $DAYS -sha256 -extfile "$TMP/not-a-ca.ext" -extensions mid -out not-a-ca.pem
+ec_key P-256 under-not-a-ca-key.pem
+openssl req -new -key under-not-a-ca-key.pem -subj "/CN=localhost" -config /dev/null \
+    -out "$TMP/under.csr"
+openssl x509 -req -in "$TMP/under.csr" -CA not-a-ca.pem -CAkey not-a-ca-key.pem -set_serial 307 \
+    -days $DAYS -sha256 -extfile "$TMP/ec.ext" -extensions leaf -out under-not-a-ca-leaf.pem
+cat under-not-a-ca-leaf.pem not-a-ca.pem >under-not-a-ca.pem
+
+# not yet valid: from 2099
+ec_key P-256 not-yet-valid-key.pem
+openssl req -new -key not-yet-valid-key.pem -subj "/CN=localhost" -config /dev/null \
+    -out "$TMP/nyv.csr"
+openssl ca -batch -notext -config "$TMP/ca.cnf" -cert intermediate.pem \
+    -keyfile intermediate-key.pem -extensions leaf -startdate 20990101000000Z \
+    -enddate 21000101000000Z -in "$TMP/nyv.csr" -out not-yet-valid-leaf.pem 2>/dev/null
+cat not-yet-valid-leaf.pem intermediate.pem >not-yet-valid.pem
 
 echo "PKI written to $(pwd)"
