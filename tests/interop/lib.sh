@@ -510,3 +510,148 @@ stop_latch_serve() {
   if [ -z "$why" ]; then pass "$name: clean run and SIGTERM shutdown"
   else fail "$name: clean run and SIGTERM shutdown" "${why# }" "$log"; fi
 }
+
+# ---------------------------------------------------------------- TLS 1.3
+
+SUITES_TLS13=(TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256)
+# Every server certificate type (in TLS 1.3 any suite goes with any of them).
+CERTS_ALL=(server-p256 server-p384 server-rsa2048 server-ed25519)
+
+# TLS 1.3 suite name -> its code point as 4 hex digits
+tls13_suite_code() {
+  case $1 in
+    TLS_AES_128_GCM_SHA256) echo 1301 ;;
+    TLS_AES_256_GCM_SHA384) echo 1302 ;;
+    TLS_CHACHA20_POLY1305_SHA256) echo 1303 ;;
+    *) die "tls13_suite_code: unknown suite $1" ;;
+  esac
+}
+
+# group name -> NamedGroup code point as 4 hex digits
+group_code() {
+  case $1 in
+    x25519) echo 001d ;;
+    secp256r1) echo 0017 ;;
+    secp384r1) echo 0018 ;;
+    *) die "group_code: unknown group $1" ;;
+  esac
+}
+
+# TLS 1.3 suite -> GnuTLS cipher keyword (also what it prints last in the
+# session description)
+gnutls_tls13_cipher() { gnutls_cipher "$1"; }
+
+# gnutls_tls13_priority [SUITE [GROUP]]: TLS 1.3 only, optionally one suite
+# and one group.
+gnutls_tls13_priority() {
+  local p="NORMAL:-VERS-ALL:+VERS-TLS1.3:+SIGN-EDDSA-ED25519"
+  [ -n "${1:-}" ] && p="$p:-CIPHER-ALL:+$(gnutls_cipher "$1")"
+  [ -n "${2:-}" ] && p="$p:-GROUP-ALL:+GROUP-$(gnutls_group "$2")"
+  echo "$p"
+}
+
+# The TLS 1.3 signature scheme for CERT as GnuTLS prints it in a session
+# description, as an extended regex (TLS 1.3 ties ECDSA curve and hash, and
+# RSA must use PSS).
+gnutls_tls13_sig_re() {
+  case $1 in
+    server-p256) echo 'ECDSA-SECP256R1-SHA256' ;;
+    server-p384) echo 'ECDSA-SECP384R1-SHA384' ;;
+    server-ed25519) echo 'EdDSA-Ed25519' ;;
+    server-rsa*) echo 'RSA-PSS-(RSAE|PSS)-SHA(256|384|512)' ;;
+    *) die "gnutls_tls13_sig_re: unknown certificate $1" ;;
+  esac
+}
+
+# What s_client prints as "Peer signature type: X" for CERT in TLS 1.3.
+ossl_tls13_sigtype() {
+  case $1 in
+    server-p256 | server-p384) echo ECDSA ;;
+    server-ed25519) echo ed25519 ;;
+    server-rsa*) echo RSA-PSS ;;
+    *) die "ossl_tls13_sigtype: unknown certificate $1" ;;
+  esac
+}
+
+# curl_server_hellos TRACE: decode every ServerHello in a `curl --trace`
+# file (OpenSSL backend).  One line per ServerHello, in order:
+#   hrr=0|1 cipher=XXXX version=XXXX group=XXXX psk=0|1 exts=XXXX,XXXX,...
+# (version: supported_versions, group: key_share, psk: pre_shared_key
+# present).  A HelloRetryRequest (special random) prints hrr=1.
+curl_server_hellos() {
+  awk '
+    function h2d(s,   i, v) {
+      v = 0
+      for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+      return v
+    }
+    function flush(   n, i, p, sidlen, extend, t, l, exts, hrr, ver, grp, psk) {
+      if (!inhello) return
+      inhello = 0
+      n = split(hex, b, " ")
+      if (n < 40 || b[1] != "02") { print "unparsable"; hex = ""; return }
+      hrr = (b[7] b[8] b[9] b[10] b[11] b[12] b[13] b[14] == "cf21ad74e59a6111") ? 1 : 0
+      sidlen = h2d(b[39])
+      p = 40 + sidlen
+      cipher = b[p] b[p+1]
+      p += 3
+      extend = p + 2 + h2d(b[p] b[p+1])
+      p += 2
+      exts = ""; ver = "-"; grp = "-"; psk = 0
+      while (p + 3 < extend && p + 3 <= n) {
+        t = b[p] b[p+1]; l = h2d(b[p+2] b[p+3])
+        exts = exts (exts == "" ? "" : ",") t
+        if (t == "002b") ver = b[p+4] b[p+5]
+        if (t == "0033") grp = b[p+4] b[p+5]
+        if (t == "0029") psk = 1
+        p += 4 + l
+      }
+      printf "hrr=%d cipher=%s version=%s group=%s psk=%d exts=%s\n", hrr, cipher, ver, grp, psk, exts
+      hex = ""
+    }
+    /^== Info: .*TLS handshake, Server hello \(2\)/ { flush(); want = 1; next }
+    want && /^<= Recv SSL data/ { want = 0; inhello = 1; hex = ""; next }
+    inhello && /^[0-9a-f][0-9a-f][0-9a-f][0-9a-f]: / { hex = hex " " substr($0, 7, 48); next }
+    inhello { flush() }
+    END { flush() }
+  ' "$1"
+}
+
+# ossl_trace_hellos FILE: the Client/ServerHellos in an OpenSSL -trace log
+# (s_client/s_server -trace, or -msgfile), in order, one line each:
+#   ClientHello key_share=001d[,0017...]
+#   ServerHello hrr=0|1 key_share=0018
+# (key_share: the NamedGroup code points, 4 hex digits; "-" if absent; a
+# HelloRetryRequest is a ServerHello with the special random, hrr=1).
+ossl_trace_hellos() {
+  awk '
+    function end() {
+      if (msg == "ClientHello") printf "ClientHello key_share=%s\n", (ks == "" ? "-" : ks)
+      if (msg == "ServerHello") printf "ServerHello hrr=%d key_share=%s\n", hrr, (ks == "" ? "-" : ks)
+      msg = ""; ks = ""; hrr = 0; inks = 0
+    }
+    /^    [A-Za-z]+, Length=[0-9]+/ { end(); sub(/^ +/, ""); sub(/,.*/, ""); msg = $0; next }
+    /^(Sent|Received) Record/ { end(); next }
+    msg == "" { next }
+    /gmt_unix_time=0x[Cc][Ff]21[Aa][Dd]74/ { hrr = 1 }
+    /extension_type=/ { inks = ($0 ~ /extension_type=key_share\(51\)/); next }
+    inks && /NamedGroup:/ {
+      c = $0; sub(/\)[^)]*$/, "", c); sub(/.*\(/, "", c)
+      ks = ks (ks == "" ? "" : ",") sprintf("%04x", c + 0)
+    }
+    END { end() }
+  ' "$1"
+}
+
+# ossl_trace_keyupdates FILE: the KeyUpdate messages in an OpenSSL -trace log,
+# one line each: "sent requested", "received not_requested", ...
+ossl_trace_keyupdates() {
+  awk '
+    /^Sent Record/ { dir = "sent" }
+    /^Received Record/ { dir = "received" }
+    /KeyUpdate, Length=/ { ku = 1; next }
+    ku && /update_not_requested/ { print dir, "not_requested"; ku = 0; next }
+    ku && /update_requested/ { print dir, "requested"; ku = 0; next }
+    ku { ku = 0 }
+  ' "$1"
+}
