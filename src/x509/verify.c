@@ -134,6 +134,8 @@ static latch_error set_params(X509_STORE_CTX *ctx, const latch_verify_options *o
                                                  ? X509_PURPOSE_SSL_CLIENT
                                                  : X509_PURPOSE_SSL_SERVER);
     X509_VERIFY_PARAM_set_auth_level(vpm, LATCH_AUTH_LEVEL);
+    /* a trusted intermediate is an anchor, as a browser treats it */
+    X509_VERIFY_PARAM_set_flags(vpm, X509_V_FLAG_PARTIAL_CHAIN);
     if (options->when != 0)
         X509_VERIFY_PARAM_set_time(vpm, (time_t)options->when);
     if (options->max_depth > 0)
