@@ -15,6 +15,21 @@ void latch_conn_send_done(latch_conn *c, size_t n)
 {
     size_t have = byte_queue_length(&c->send);
     byte_queue_consume(&c->send, n < have ? n : have);
+    if (byte_queue_length(&c->send) == 0)
+        byte_queue_free(&c->send);
+}
+
+void engine_release_idle_buffers(latch_conn *c)
+{
+    if (!c->handshake_done)
+        return;
+    if (byte_queue_length(&c->handshake_in) == 0)
+        byte_queue_free(&c->handshake_in);
+    if (byte_queue_length(&c->handshake_out) == 0)
+        byte_queue_free(&c->handshake_out);
+    if (byte_queue_length(&c->app_in) == 0)
+        byte_queue_free(&c->app_in);
+    byte_queue_free(&c->transcript_pending);
 }
 
 ssize_t latch_conn_read(latch_conn *c, void *buf, size_t len)
@@ -24,6 +39,8 @@ ssize_t latch_conn_read(latch_conn *c, void *buf, size_t len)
         size_t n = have < len ? have : len;
         memcpy(buf, byte_queue_front(&c->app_in), n);
         byte_queue_consume(&c->app_in, n);
+        if (byte_queue_length(&c->app_in) == 0)
+            byte_queue_free(&c->app_in);
         return (ssize_t)n;
     }
     if (c->peer_closed)

@@ -247,12 +247,7 @@ latch_conn *latch_conn_new(latch_config *cfg, const char *server_name)
     latch_conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
-    c->recv = malloc(RECORD_MAX_WIRE);
-    if (c->recv == NULL) {
-        free(c);
-        return NULL;
-    }
-    c->config = cfg;
+    c->config = cfg; /* the receive buffer is allocated when bytes are expected */
     c->is_client = cfg->role == LATCH_ROLE_CLIENT;
     c->record_version = c->is_client ? LATCH_VERSION_TLS10 : LATCH_VERSION_TLS12;
     c->handshake_in.limit = LATCH_MAX_HANDSHAKE_MESSAGE + 4 + RECORD_MAX_PLAINTEXT;
@@ -316,8 +311,7 @@ void latch_conn_free(latch_conn *c)
     EVP_PKEY_free(c->peer_public_key);
     latch_session_free(c->offered);
     latch_session_free(c->fresh);
-    latch_wipe(c->recv, RECORD_MAX_WIRE);
-    free(c->recv);
+    engine_release_receive_buffer(c);
     latch_wipe(c, sizeof *c);
     free(c);
 }

@@ -213,6 +213,9 @@ int engine_write_record(latch_conn *c, record_protection *p, uint8_t type, uint1
                         const uint8_t *data, size_t len);
 void engine_emit_change_cipher_spec_received(latch_conn *c, const char *detail);
 void engine_start(latch_conn *c);
+void engine_release_receive_buffer(latch_conn *c);
+/* After the handshake: give back what an idle connection does not need. */
+void engine_release_idle_buffers(latch_conn *c);
 void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const char *detail);
 void engine_emit_event(latch_conn *c, latch_event *ev);
 /* Fail with err and a formatted reason; returns err for `return fail(...)`. */

@@ -217,10 +217,27 @@ static int receive_record(latch_conn *c, size_t off, size_t *used)
     return dispatch(c, type, plain, plain_len);
 }
 
+/* An idle connection holds no receive buffer: it is taken when the caller
+ * asks where to put bytes and given back once every byte is consumed. */
 uint8_t *latch_conn_recv_buf(latch_conn *c, size_t *room)
 {
-    *room = (c->failed || c->peer_closed) ? 0 : RECORD_MAX_WIRE - c->recv_len;
+    *room = 0;
+    if (c->failed || c->peer_closed)
+        return c->recv;
+    if (c->recv == NULL && (c->recv = malloc(RECORD_MAX_WIRE)) == NULL)
+        return NULL;
+    *room = RECORD_MAX_WIRE - c->recv_len;
     return c->recv + c->recv_len;
+}
+
+void engine_release_receive_buffer(latch_conn *c)
+{
+    if (c->recv == NULL)
+        return;
+    latch_wipe(c->recv, RECORD_MAX_WIRE);
+    free(c->recv);
+    c->recv = NULL;
+    c->recv_len = 0;
 }
 
 int latch_conn_recv_done(latch_conn *c, size_t n)
@@ -229,6 +246,8 @@ int latch_conn_recv_done(latch_conn *c, size_t n)
     engine_start(c);
     if (c->failed)
         return c->error;
+    if (n > 0 && c->recv == NULL)
+        return LATCH_ERR_INTERNAL;
     if (n > RECORD_MAX_WIRE - c->recv_len)
         return LATCH_ERR_INTERNAL;
     c->recv_len += n;
@@ -242,6 +261,9 @@ int latch_conn_recv_done(latch_conn *c, size_t n)
         memmove(c->recv, c->recv + off, c->recv_len - off);
         c->recv_len -= off;
     }
+    if (c->recv_len == 0)
+        engine_release_receive_buffer(c);
+    engine_release_idle_buffers(c);
     return c->failed ? (int)c->error : 0;
 }
 

@@ -65,9 +65,11 @@ void byte_queue_consume(byte_queue *q, size_t n)
 
 void byte_queue_free(byte_queue *q)
 {
+    size_t limit = q->limit; /* a policy, not a resource: it stays */
     if (q->data != NULL) {
         OPENSSL_cleanse(q->data, q->capacity);
         free(q->data);
     }
     memset(q, 0, sizeof *q);
+    q->limit = limit;
 }

@@ -20,7 +20,7 @@ uint8_t *byte_queue_reserve(byte_queue *q, size_t n);
 void byte_queue_commit(byte_queue *q, size_t n);
 int byte_queue_append(byte_queue *q, const void *data, size_t n);
 void byte_queue_consume(byte_queue *q, size_t n);
-/* Wipe (secrets may have passed through) and free. */
+/* Wipe (secrets may have passed through) and free; the limit is kept. */
 void byte_queue_free(byte_queue *q);
 
 #endif
