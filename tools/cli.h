@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "latch/latch.h"
+#include "latch/trace.h"
 
 /* Exit codes (mirroring curl where there is an equivalent). */
 enum cli_exit {
@@ -33,7 +34,16 @@ enum cli_option {
     CLI_OPTION_CAPATH,
     CLI_OPTION_LISTEN,
     CLI_OPTION_CERT,
-    CLI_OPTION_KEY
+    CLI_OPTION_KEY,
+    CLI_OPTION_SESSION,
+    CLI_OPTION_RECONNECT,
+    CLI_OPTION_KEYLOG,
+    CLI_OPTION_TRACE,
+    CLI_OPTION_CLIENT_CA,
+    CLI_OPTION_VERIFY_CLIENT,
+    CLI_OPTION_TICKET_KEY,
+    CLI_OPTION_NO_TICKETS,
+    CLI_OPTION_SESSION_CACHE
 };
 
 #define CLI_TLS_LONG_OPTIONS                                                          \
@@ -63,11 +73,27 @@ const char *cli_failure_reason(const latch_conn *conn);
 /* "TLSv1.3" etc. */
 const char *cli_version_name(uint16_t version);
 
+/* --trace[=table|timeline|json]: text NULL means table.  Prints the problem
+ * and returns CLI_EXIT_USAGE if text names no format, else 0. */
+int cli_parse_trace_format(const char *command, const char *text,
+                           enum latch_trace_format *format);
+/* The key log file: path (--keylog) if given, else $SSLKEYLOGFILE, else none
+ * (*out = NULL).  Prints the problem and returns CLI_EXIT_USAGE if it cannot
+ * be opened, else 0. */
+int cli_open_keylog(const char *command, const char *path, FILE **out);
+/* Copy text into out (always terminated), control characters as '?': for
+ * names that came from the network before they reach a terminal or log. */
+void cli_printable(const char *text, char *out, size_t out_size);
+
 void cli_usage(FILE *out);
 void cli_usage_get(FILE *out);
+void cli_usage_trace(FILE *out);
 void cli_usage_serve(FILE *out);
 
 int cli_command_get(int argc, char **argv);
+int cli_command_trace(int argc, char **argv);
 int cli_command_serve(int argc, char **argv);
+/* latch verify: tools/cmd_verify.c (a weak stub in latch.c until it exists). */
+int cli_verify(int argc, char **argv);
 
 #endif

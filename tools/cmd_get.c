@@ -1,69 +1,142 @@
-/* latch get: one HTTP/1.1 GET over TLS with the blocking helpers. */
+/* latch get: options, the client configuration, and the fetch followed by
+ * --reconnect N resumptions. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "cli.h"
+#include "get.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include "http/http.h"
-#include "latch/net.h"
-#include "net/net_detail.h"
+enum { MAX_RECONNECTS = 1000 };
 
-enum { CONNECT_TIMEOUT_MS = 15000, IO_TIMEOUT_SECONDS = 60, READ_CHUNK = 16384 };
-
-struct get_options {
-    struct cli_tls_options tls;
-    const char *cacert, *capath, *url;
-    int insecure, verbose;
-};
-
-/* Returns -1 to go on, else the exit code (0 after --help). */
-static int parse_get_options(int argc, char **argv, struct get_options *options)
+static const char *command_name(enum get_command command)
 {
-    static const struct option long_options[] = {
-        CLI_TLS_LONG_OPTIONS,
-        {"cacert", required_argument, NULL, CLI_OPTION_CACERT},
-        {"capath", required_argument, NULL, CLI_OPTION_CAPATH},
-        {"insecure", no_argument, NULL, 'k'},
-        {"verbose", no_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0},
-    };
-    int option;
-    optind = 1;
-    opterr = 0;
-    while ((option = getopt_long(argc, argv, ":kvh", long_options, NULL)) != -1) {
-        if (cli_tls_option(&options->tls, option, optarg))
-            continue;
-        switch (option) {
-        case CLI_OPTION_CACERT: options->cacert = optarg; break;
-        case CLI_OPTION_CAPATH: options->capath = optarg; break;
-        case 'k': options->insecure = 1; break;
-        case 'v': options->verbose = 1; break;
-        case 'h':
-        case CLI_OPTION_HELP: cli_usage_get(stdout); return CLI_EXIT_OK;
-        default:
-            cli_option_error("get", option, argv);
-            cli_usage_get(stderr);
-            return CLI_EXIT_USAGE;
-        }
+    return command == GET_COMMAND_GET ? "get" : "trace";
+}
+
+static void print_usage(enum get_command command, FILE *out)
+{
+    if (command == GET_COMMAND_GET)
+        cli_usage_get(out);
+    else
+        cli_usage_trace(out);
+}
+
+static int parse_reconnect(const char *text, long *count)
+{
+    char *end = NULL;
+    errno = 0;
+    *count = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || *count < 0 || *count > MAX_RECONNECTS) {
+        fprintf(stderr, "latch get: --reconnect %s: expected a number from 0 to %d\n", text,
+                MAX_RECONNECTS);
+        return CLI_EXIT_USAGE;
     }
+    return -1;
+}
+
+/* Options only latch get takes; returns -1 to go on, else an exit code. */
+static int get_only_option(struct get_options *options, int option, const char *value)
+{
+    switch (option) {
+    case 'v': options->verbose = 1; return -1;
+    case CLI_OPTION_RECONNECT: return parse_reconnect(value, &options->reconnect);
+    case CLI_OPTION_TRACE:
+        options->trace = 1;
+        return cli_parse_trace_format("get", value, &options->trace_format) ? CLI_EXIT_USAGE : -1;
+    default: return CLI_EXIT_USAGE;
+    }
+}
+
+/* One option; returns -1 to go on, else the exit code. */
+static int take_option(enum get_command command, struct get_options *options, int option,
+                       char **argv)
+{
+    if (cli_tls_option(&options->tls, option, optarg))
+        return -1;
+    switch (option) {
+    case CLI_OPTION_CACERT: options->cacert = optarg; return -1;
+    case CLI_OPTION_CAPATH: options->capath = optarg; return -1;
+    case CLI_OPTION_CERT: options->cert = optarg; return -1;
+    case CLI_OPTION_KEY: options->key = optarg; return -1;
+    case CLI_OPTION_SESSION: options->session_file = optarg; return -1;
+    case CLI_OPTION_KEYLOG: options->keylog = optarg; return -1;
+    case 'k': options->insecure = 1; return -1;
+    case 'h':
+    case CLI_OPTION_HELP: print_usage(command, stdout); return CLI_EXIT_OK;
+    case 'v': case CLI_OPTION_RECONNECT: case CLI_OPTION_TRACE:
+        if (command == GET_COMMAND_GET)
+            return get_only_option(options, option, optarg);
+        break;
+    default: break;
+    }
+    if (option == ':' || option == '?')
+        cli_option_error(command_name(command), option, argv);
+    else
+        fprintf(stderr, "latch %s: option '%s' is for latch get only\n", command_name(command),
+                argv[optind - 1]);
+    print_usage(command, stderr);
+    return CLI_EXIT_USAGE;
+}
+
+static int check_get_arguments(enum get_command command, int argc, char **argv,
+                               struct get_options *options)
+{
+    const char *name = command_name(command);
     if (optind != argc - 1) {
-        fprintf(stderr, "latch get: %s\n", optind >= argc ? "missing URL" : "too many arguments");
-        cli_usage_get(stderr);
+        fprintf(stderr, "latch %s: %s\n", name,
+                optind >= argc ? "missing URL" : "too many arguments");
+        print_usage(command, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if ((options->cert == NULL) != (options->key == NULL)) {
+        fprintf(stderr, "latch %s: --cert and --key go together\n", name);
         return CLI_EXIT_USAGE;
     }
     options->url = argv[optind];
     return -1;
 }
 
-static int build_config(const struct get_options *options, latch_config **out)
+int get_parse_options(enum get_command command, int argc, char **argv,
+                      struct get_options *options)
 {
+    static const struct option long_options[] = {
+        CLI_TLS_LONG_OPTIONS,
+        {"cacert", required_argument, NULL, CLI_OPTION_CACERT},
+        {"capath", required_argument, NULL, CLI_OPTION_CAPATH},
+        {"cert", required_argument, NULL, CLI_OPTION_CERT},
+        {"key", required_argument, NULL, CLI_OPTION_KEY},
+        {"session", required_argument, NULL, CLI_OPTION_SESSION},
+        {"reconnect", required_argument, NULL, CLI_OPTION_RECONNECT},
+        {"keylog", required_argument, NULL, CLI_OPTION_KEYLOG},
+        {"trace", optional_argument, NULL, CLI_OPTION_TRACE},
+        {"insecure", no_argument, NULL, 'k'},
+        {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    int option, status = -1;
+    optind = 1;
+    opterr = 0;
+    while (status < 0 && (option = getopt_long(argc, argv, ":kvh", long_options, NULL)) != -1)
+        status = take_option(command, options, option, argv);
+    if (status >= 0)
+        return status;
+    return check_get_arguments(command, argc, argv, options);
+}
+
+static int config_problem(const latch_config *config)
+{
+    fprintf(stderr, "latch: %s\n", latch_config_error(config));
+    return CLI_EXIT_USAGE;
+}
+
+int get_build_config(const char *command, const struct get_options *options,
+                     latch_config **out, FILE **keylog)
+{
+    *keylog = NULL;
     latch_config *config = latch_config_new(LATCH_ROLE_CLIENT);
     if (config == NULL) {
         fprintf(stderr, "latch: out of memory\n");
@@ -74,203 +147,87 @@ static int build_config(const struct get_options *options, latch_config **out)
     if (status != 0)
         return status;
     if ((options->cacert != NULL || options->capath != NULL) &&
-        latch_config_set_ca(config, options->cacert, options->capath) != 0) {
-        fprintf(stderr, "latch: %s\n", latch_config_error(config));
-        return CLI_EXIT_USAGE;
-    }
+        latch_config_set_ca(config, options->cacert, options->capath) != 0)
+        return config_problem(config);
+    if (options->cert != NULL &&
+        latch_config_add_cert_key_files(config, options->cert, options->key) != 0)
+        return config_problem(config);
     if (options->insecure) {
         fprintf(stderr, "WARNING: certificate verification disabled (-k)\n");
         latch_config_set_verify(config, 0);
     }
-    return 0;
+    status = cli_open_keylog(command, options->keylog, keylog);
+    if (status == 0 && *keylog != NULL)
+        latch_config_set_keylog(config, latch_keylog_write, *keylog);
+    return status;
 }
 
-static int open_connection(const latch_url *url, int verbose, int *fd_out)
+/* "localhost:8443", "localhost:8443 #2": the tracer's label. */
+static void connection_label(const latch_url *url, long number, char *out, size_t size)
 {
-    latch_net_failure failure;
-    int fd = latch_net_connect_detailed(url->host, url->port, CONNECT_TIMEOUT_MS, &failure);
-    if (fd < 0) {
-        int resolve = failure.stage == LATCH_NET_STAGE_RESOLVE;
-        fprintf(stderr, "latch: %s %s%s%s port %s: %s\n",
-                resolve ? "could not resolve" : "could not connect to",
-                url->host_is_ipv6 ? "[" : "", url->host, url->host_is_ipv6 ? "]" : "",
-                url->port, failure.message);
-        return resolve ? CLI_EXIT_RESOLVE : CLI_EXIT_CONNECT;
-    }
-    struct timeval timeout = {.tv_sec = IO_TIMEOUT_SECONDS};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    if (verbose) {
-        struct sockaddr_storage peer;
-        socklen_t length = sizeof peer;
-        char address[80] = "?";
-        if (getpeername(fd, (struct sockaddr *)&peer, &length) == 0)
-            latch_net_format_address((struct sockaddr *)&peer, length, address, sizeof address);
-        fprintf(stderr, "* Connected to %s (%s)\n", url->host, address);
-    }
-    *fd_out = fd;
-    return 0;
+    if (number == 0)
+        snprintf(out, size, "%s:%s", url->host, url->port);
+    else
+        snprintf(out, size, "%s:%s #%ld", url->host, url->port, number + 1);
 }
 
-static int is_certificate_error(latch_error error)
+/* Fetch number `number` (0: the first), offering *session and replacing it
+ * with the newer one, which is saved to --session FILE.  Returns the exit code. */
+static int fetch_once(const struct get_options *options, const latch_url *url,
+                      latch_config *config, long number, latch_session **session,
+                      int *resumed)
 {
-    return error == LATCH_ERR_UNKNOWN_CA || error == LATCH_ERR_CERTIFICATE_EXPIRED ||
-           error == LATCH_ERR_CERTIFICATE_NAME || error == LATCH_ERR_BAD_CERTIFICATE ||
-           error == LATCH_ERR_UNSUPPORTED_CERTIFICATE;
+    struct get_trace trace = {0};
+    struct get_fetch fetch = {.url = url, .config = config, .method = "GET",
+                              .verbose = options->verbose, .write_body = number == 0,
+                              .trace = &trace, .offer = *session};
+    char label[LATCH_HTTP_MAX_TARGET];
+    connection_label(url, number, label, sizeof label);
+    if (options->trace && get_trace_add(&trace, options->trace_format, stderr, label) != 0) {
+        fprintf(stderr, "latch: cannot create a tracer\n");
+        return CLI_EXIT_FAILURE;
+    }
+    int status = get_fetch_run(&fetch);
+    get_trace_finish(&trace);
+    *resumed = fetch.resumed;
+    if (fetch.session != NULL) {
+        latch_session_free(*session);
+        *session = fetch.session;
+        if (options->session_file != NULL)
+            (void)get_session_save(options->session_file, *session);
+    }
+    return status;
 }
 
-static int report_handshake_failure(const latch_conn *conn, int error, int saved_errno)
+/* The fetch, then the reconnections until one fails (an HTTP error status
+ * does not stop them).  Returns the first failure's exit code. */
+static int fetch_all(const struct get_options *options, const latch_url *url,
+                     latch_config *config)
 {
-    char alert[96];
-    const char *reason;
-    if (latch_conn_error(conn) != LATCH_OK) {
-        reason = cli_failure_reason(conn);
-        error = latch_conn_error(conn);
-    } else if (error == LATCH_ERR_IO) {
-        reason = saved_errno == 0             ? "connection closed by peer"
-                 : saved_errno == EAGAIN      ? "timed out"
-                                              : strerror(saved_errno);
-    } else {
-        reason = latch_error_string((latch_error)error);
+    latch_session *session = NULL;
+    if (options->session_file != NULL)
+        session = get_session_load(options->session_file);
+    int resumed = 0;
+    int status = fetch_once(options, url, config, 0, &session, &resumed);
+    long resumed_count = 0;
+    for (long i = 1; (status == 0 || status == CLI_EXIT_HTTP_ERROR) && i <= options->reconnect;
+         i++) {
+        int next = fetch_once(options, url, config, i, &session, &resumed);
+        resumed_count += resumed;
+        if (status == 0 || next != CLI_EXIT_HTTP_ERROR)
+            status = next;
     }
-    cli_describe_alert(conn, alert, sizeof alert);
-    fprintf(stderr, "latch: TLS handshake failed: %s (%s)\n", reason, alert);
-    return is_certificate_error((latch_error)error) ? CLI_EXIT_CERTIFICATE : CLI_EXIT_TLS;
-}
-
-static void print_tls_parameters(const latch_conn *conn)
-{
-    const char *group = latch_conn_group_name(conn), *alpn = latch_conn_alpn(conn);
-    const char *suite = latch_conn_cipher_suite_name(conn);
-    uint16_t version = latch_conn_version(conn);
-    fprintf(stderr, "* TLS version: %s\n", cli_version_name(version));
-    fprintf(stderr, "* Cipher suite: %s\n", suite != NULL ? suite : "unknown");
-    fprintf(stderr, "* Group: %s\n", group != NULL && group[0] != '\0' ? group : "none");
-    fprintf(stderr, "* ALPN: %s\n", alpn != NULL && alpn[0] != '\0' ? alpn : "none");
-    if (version == LATCH_VERSION_TLS12)
-        fprintf(stderr, "* Extended master secret: %s\n",
-                latch_conn_extended_master_secret(conn) ? "yes" : "no");
-}
-
-/* Print head lines prefixed with marker ("> " or "< "), without CR LF. */
-static void print_head(const char *marker, const char *head, size_t length)
-{
-    size_t start = 0;
-    while (start < length) {
-        const char *newline = memchr(head + start, '\n', length - start);
-        size_t end = newline ? (size_t)(newline - head) : length;
-        size_t line_end = end > start && head[end - 1] == '\r' ? end - 1 : end;
-        if (line_end > start)
-            fprintf(stderr, "%s%.*s\n", marker, (int)(line_end - start), head + start);
-        start = end + 1;
-    }
-}
-
-static int write_body(void *arg, const char *data, size_t length)
-{
-    (void)arg;
-    return fwrite(data, 1, length, stdout) == length ? 0 : -1;
-}
-
-static int send_request(latch_conn *conn, int fd, const latch_url *url, int verbose)
-{
-    char request[LATCH_HTTP_MAX_TARGET + 1024];
-    int length = latch_http_format_request(request, sizeof request, "GET", url, "latch/0.1");
-    if (length < 0) {
-        fprintf(stderr, "latch: request too long\n");
-        return CLI_EXIT_USAGE;
-    }
-    if (verbose)
-        print_head("> ", request, (size_t)length);
-    ssize_t written = latch_blocking_write(conn, fd, request, (size_t)length);
-    if (written < 0) {
-        char alert[96];
-        cli_describe_alert(conn, alert, sizeof alert);
-        fprintf(stderr, "latch: sending the request failed: %s (%s)\n",
-                -written == LATCH_ERR_IO ? strerror(errno) : cli_failure_reason(conn), alert);
-        return CLI_EXIT_RECEIVE;
-    }
-    return 0;
-}
-
-/* The stream ended (close_notify, EOF, or an error): judge the response. */
-static int end_of_stream(latch_conn *conn, latch_http_response *response, ssize_t result)
-{
-    if (result == -LATCH_ERR_CLOSED &&
-        response->state == LATCH_HTTP_RESPONSE_BODY_CLOSE) {
-        fprintf(stderr, "latch: connection closed without close_notify; "
-                        "the response may be truncated\n");
-        return CLI_EXIT_RECEIVE;
-    }
-    if (result < 0 && result != -LATCH_ERR_CLOSED) {
-        char alert[96];
-        cli_describe_alert(conn, alert, sizeof alert);
-        fprintf(stderr, "latch: receiving failed: %s (%s)\n",
-                -result == LATCH_ERR_IO ? strerror(errno) : cli_failure_reason(conn), alert);
-        return CLI_EXIT_RECEIVE;
-    }
-    if (latch_http_response_finish(response) != 0) {
-        fprintf(stderr, "latch: %s\n", response->error);
-        return CLI_EXIT_RECEIVE;
-    }
-    return 0;
-}
-
-static int receive_response(latch_conn *conn, int fd, latch_http_response *response,
-                            int verbose)
-{
-    char buffer[READ_CHUNK];
-    int head_printed = 0;
-    while (response->state != LATCH_HTTP_RESPONSE_DONE) {
-        ssize_t got = latch_blocking_read(conn, fd, buffer, sizeof buffer);
-        if (got <= 0)
-            return end_of_stream(conn, response, got);
-        if (latch_http_response_feed(response, buffer, (size_t)got) < 0) {
-            if (ferror(stdout)) {
-                fprintf(stderr, "latch: writing the body failed: %s\n", strerror(errno));
-                return CLI_EXIT_WRITE;
-            }
-            fprintf(stderr, "latch: bad HTTP response: %s\n", response->error);
-            return CLI_EXIT_RECEIVE;
-        }
-        if (verbose && response->head_complete && !head_printed) {
-            print_head("< ", response->head, response->head_length);
-            head_printed = 1;
-        }
-    }
-    return 0;
-}
-
-static int fetch(latch_conn *conn, int fd, const latch_url *url, int verbose)
-{
-    int error = latch_blocking_handshake(conn, fd);
-    if (error != 0)
-        return report_handshake_failure(conn, error, errno);
-    if (verbose)
-        print_tls_parameters(conn);
-    int status = send_request(conn, fd, url, verbose);
-    if (status != 0)
-        return status;
-    static latch_http_response response; /* 64 KiB head buffer: not on the stack */
-    latch_http_response_init(&response, 0, write_body, NULL);
-    status = receive_response(conn, fd, &response, verbose);
-    if (fflush(stdout) != 0 && status == 0) {
-        fprintf(stderr, "latch: writing the body failed: %s\n", strerror(errno));
-        status = CLI_EXIT_WRITE;
-    }
-    if (!(latch_conn_status(conn) & LATCH_STATUS_FAILED))
-        (void)latch_blocking_close(conn, fd);
-    if (status == 0 && response.status >= 400) {
-        fprintf(stderr, "latch: server returned HTTP %d\n", response.status);
-        status = CLI_EXIT_HTTP_ERROR;
-    }
+    if (options->reconnect > 0)
+        fprintf(stderr, "latch: resumed %ld of %ld reconnections\n", resumed_count,
+                options->reconnect);
+    latch_session_free(session);
     return status;
 }
 
 int cli_command_get(int argc, char **argv)
 {
     struct get_options options = {0};
-    int status = parse_get_options(argc, argv, &options);
+    int status = get_parse_options(GET_COMMAND_GET, argc, argv, &options);
     if (status >= 0)
         return status;
     latch_url url;
@@ -280,21 +237,12 @@ int cli_command_get(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     latch_config *config = NULL;
-    status = build_config(&options, &config);
-    int fd = -1;
+    FILE *keylog = NULL;
+    status = get_build_config("get", &options, &config, &keylog);
     if (status == 0)
-        status = open_connection(&url, options.verbose, &fd);
-    if (status == 0) {
-        latch_conn *conn = latch_conn_new(config, url.host);
-        if (conn == NULL) {
-            fprintf(stderr, "latch: cannot create a connection\n");
-            status = CLI_EXIT_FAILURE;
-        } else {
-            status = fetch(conn, fd, &url, options.verbose);
-            latch_conn_free(conn);
-        }
-        close(fd);
-    }
+        status = fetch_all(&options, &url, config);
     latch_config_free(config);
+    if (keylog != NULL)
+        fclose(keylog);
     return status;
 }

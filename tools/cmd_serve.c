@@ -20,23 +20,47 @@
 #include "latch/net.h"
 #include "net/net_detail.h"
 
-enum { MAX_CERTIFICATES = 8, MAX_CONNECTIONS = 1000, MAX_EVENTS = 64, LISTEN_BACKLOG = 128 };
-
-struct serve_options {
-    struct cli_tls_options tls;
-    const char *listen;
-    const char *certs[MAX_CERTIFICATES], *keys[MAX_CERTIFICATES];
-    int cert_count, key_count;
-    const char *directory;
+enum {
+    MAX_CONNECTIONS = 1000,
+    MAX_EVENTS = 64,
+    LISTEN_BACKLOG = 128,
+    MAX_SESSION_CACHE = 1000000
 };
 
-static int add_file(const char **list, int *count, const char *flag, const char *value)
+static int add_file(const char **list, int *count, int limit, const char *flag, const char *value)
 {
-    if (*count >= MAX_CERTIFICATES) {
-        fprintf(stderr, "latch serve: at most %d %s options\n", MAX_CERTIFICATES, flag);
+    if (*count >= limit) {
+        fprintf(stderr, "latch serve: at most %d %s options\n", limit, flag);
         return CLI_EXIT_USAGE;
     }
     list[(*count)++] = value;
+    return -1;
+}
+
+static int parse_client_auth(const char *text, enum latch_client_auth *mode)
+{
+    if (strcmp(text, "optional") == 0)
+        *mode = LATCH_CLIENT_AUTH_OPTIONAL;
+    else if (strcmp(text, "require") == 0)
+        *mode = LATCH_CLIENT_AUTH_REQUIRE;
+    else {
+        fprintf(stderr, "latch serve: --verify-client %s: use optional or require\n", text);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int parse_session_cache(const char *text, long *entries)
+{
+    char *end = NULL;
+    errno = 0;
+    *entries = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || *entries < 0 ||
+        *entries > MAX_SESSION_CACHE) {
+        fprintf(stderr, "latch serve: --session-cache %s: expected 0 (off) to %d entries\n",
+                text, MAX_SESSION_CACHE);
+        return CLI_EXIT_USAGE;
+    }
     return -1;
 }
 
@@ -54,7 +78,47 @@ static int check_serve_arguments(int argc, char **argv, struct serve_options *op
                                                  : "each --cert needs a matching --key");
         return CLI_EXIT_USAGE;
     }
+    if (options->client_auth != LATCH_CLIENT_AUTH_NONE && options->client_ca == NULL) {
+        fprintf(stderr, "latch serve: --verify-client needs --client-ca FILE\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (options->client_ca != NULL && options->client_auth == LATCH_CLIENT_AUTH_NONE)
+        options->client_auth = LATCH_CLIENT_AUTH_REQUIRE;
     return -1;
+}
+
+/* One option; returns -1 to go on, else the exit code (0 after --help). */
+static int take_option(struct serve_options *options, int option, char **argv)
+{
+    if (cli_tls_option(&options->tls, option, optarg))
+        return -1;
+    switch (option) {
+    case CLI_OPTION_LISTEN: options->listen = optarg; return -1;
+    case CLI_OPTION_CERT:
+        return add_file(options->certs, &options->cert_count, SERVE_MAX_CERTIFICATES, "--cert",
+                        optarg);
+    case CLI_OPTION_KEY:
+        return add_file(options->keys, &options->key_count, SERVE_MAX_CERTIFICATES, "--key",
+                        optarg);
+    case CLI_OPTION_CLIENT_CA: options->client_ca = optarg; return -1;
+    case CLI_OPTION_VERIFY_CLIENT: return parse_client_auth(optarg, &options->client_auth);
+    case CLI_OPTION_TICKET_KEY:
+        return add_file(options->ticket_keys, &options->ticket_key_count,
+                        SERVE_MAX_TICKET_KEYS, "--ticket-key", optarg);
+    case CLI_OPTION_NO_TICKETS: options->no_tickets = 1; return -1;
+    case CLI_OPTION_SESSION_CACHE: return parse_session_cache(optarg, &options->session_cache);
+    case CLI_OPTION_KEYLOG: options->keylog = optarg; return -1;
+    case CLI_OPTION_TRACE:
+        options->trace = 1;
+        return cli_parse_trace_format("serve", optarg, &options->trace_format) ? CLI_EXIT_USAGE
+                                                                                 : -1;
+    case 'h':
+    case CLI_OPTION_HELP: cli_usage_serve(stdout); return CLI_EXIT_OK;
+    default:
+        cli_option_error("serve", option, argv);
+        cli_usage_serve(stderr);
+        return CLI_EXIT_USAGE;
+    }
 }
 
 /* Returns -1 to go on, else the exit code (0 after --help). */
@@ -65,52 +129,26 @@ static int parse_serve_options(int argc, char **argv, struct serve_options *opti
         {"listen", required_argument, NULL, CLI_OPTION_LISTEN},
         {"cert", required_argument, NULL, CLI_OPTION_CERT},
         {"key", required_argument, NULL, CLI_OPTION_KEY},
+        {"client-ca", required_argument, NULL, CLI_OPTION_CLIENT_CA},
+        {"verify-client", required_argument, NULL, CLI_OPTION_VERIFY_CLIENT},
+        {"ticket-key", required_argument, NULL, CLI_OPTION_TICKET_KEY},
+        {"no-tickets", no_argument, NULL, CLI_OPTION_NO_TICKETS},
+        {"session-cache", required_argument, NULL, CLI_OPTION_SESSION_CACHE},
+        {"keylog", required_argument, NULL, CLI_OPTION_KEYLOG},
+        {"trace", optional_argument, NULL, CLI_OPTION_TRACE},
         {NULL, 0, NULL, 0},
     };
     options->listen = "127.0.0.1:8443";
     options->directory = ".";
+    options->session_cache = -1;
     int option, status = -1;
     optind = 1;
     opterr = 0;
-    while (status < 0 && (option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (cli_tls_option(&options->tls, option, optarg))
-            continue;
-        switch (option) {
-        case CLI_OPTION_LISTEN: options->listen = optarg; break;
-        case CLI_OPTION_CERT:
-            status = add_file(options->certs, &options->cert_count, "--cert", optarg);
-            break;
-        case CLI_OPTION_KEY:
-            status = add_file(options->keys, &options->key_count, "--key", optarg);
-            break;
-        case 'h':
-        case CLI_OPTION_HELP: cli_usage_serve(stdout); return CLI_EXIT_OK;
-        default:
-            cli_option_error("serve", option, argv);
-            cli_usage_serve(stderr);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    while (status < 0 && (option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1)
+        status = take_option(options, option, argv);
     if (status >= 0)
         return status;
     return check_serve_arguments(argc, argv, options);
-}
-
-static int build_config(const struct serve_options *options, latch_config **out)
-{
-    latch_config *config = latch_config_new(LATCH_ROLE_SERVER);
-    if (config == NULL) {
-        fprintf(stderr, "latch serve: out of memory\n");
-        return CLI_EXIT_FAILURE;
-    }
-    *out = config;
-    for (int i = 0; i < options->cert_count; i++) {
-        if (latch_config_add_cert_key_files(config, options->certs[i], options->keys[i]) != 0) {
-            fprintf(stderr, "latch serve: %s\n", latch_config_error(config));
-            return CLI_EXIT_USAGE;
-        }
-    }
-    return cli_apply_tls_options(config, &options->tls);
 }
 
 static int open_listener(const char *address, int *fd_out)
@@ -137,17 +175,60 @@ static int open_listener(const char *address, int *fd_out)
     return 0;
 }
 
-/* SIGTERM/SIGINT arrive through a signalfd; SIGPIPE is ignored. */
+/* SIGTERM/SIGINT (stop) and SIGHUP (reload) arrive through a signalfd;
+ * SIGPIPE is ignored. */
 static int open_signal_fd(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &stop_signals, NULL) != 0)
+    sigset_t handled;
+    sigemptyset(&handled);
+    sigaddset(&handled, SIGTERM);
+    sigaddset(&handled, SIGINT);
+    sigaddset(&handled, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &handled, NULL) != 0)
         return -1;
-    return signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    return signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* SIGHUP: a new configuration (ticket key files re-read) for new
+ * connections; the old one stays with its connections until they end. */
+static void reload_config(struct serve_context *context)
+{
+    latch_config *config = NULL;
+    struct serve_config_ref *old = context->current;
+    unsigned generation = old->generation + 1;
+    if (serve_build_config(context->options, context->keylog, &config) != 0) {
+        fprintf(stderr, "latch serve: SIGHUP: reload failed; keeping configuration %u\n",
+                old->generation);
+        return;
+    }
+    struct serve_config_ref *ref = serve_config_ref_new(config, generation);
+    if (ref == NULL) {
+        fprintf(stderr, "latch serve: SIGHUP: out of memory; keeping configuration %u\n",
+                old->generation);
+        return;
+    }
+    fprintf(stderr, "latch serve: SIGHUP: configuration %u (%d ticket key file%s re-read) "
+                    "for new connections; %zu open connection%s keep configuration %u\n",
+            generation, context->options->ticket_key_count,
+            context->options->ticket_key_count == 1 ? "" : "s", old->users - 1,
+            old->users == 2 ? "" : "s", old->generation);
+    context->current = ref;
+    serve_config_ref_release(old);
+}
+
+/* Drain the signalfd; returns 0 when asked to stop, 1 to keep running. */
+static int handle_signals(struct serve_context *context, int signal_fd)
+{
+    struct signalfd_siginfo info;
+    int running = 1;
+    while (read(signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
+        if (info.ssi_signo == SIGHUP)
+            reload_config(context);
+        else
+            running = 0;
+    }
+    return running;
 }
 
 static void accept_connections(struct serve_context *context, int listen_fd)
@@ -200,7 +281,7 @@ static int run_loop(struct serve_context *context, int listen_fd, int signal_fd)
             if (tag == &listener_tag)
                 accept_connections(context, listen_fd);
             else if (tag == &signal_tag)
-                running = 0;
+                running = handle_signals(context, signal_fd);
             else
                 serve_conn_handle(tag, events[i].events);
         }
@@ -223,24 +304,23 @@ static int resolve_root(const char *directory, char *root)
     return 0;
 }
 
-static int serve(const struct serve_options *options, latch_config *config, const char *root)
+static int serve(const struct serve_options *options, struct serve_context *context)
 {
     int listen_fd = -1, status = open_listener(options->listen, &listen_fd);
     if (status != 0)
         return status;
-    struct serve_context context = {.root = root, .config = config};
     int signal_fd = open_signal_fd();
-    context.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (signal_fd < 0 || context.epoll_fd < 0) {
+    context->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (signal_fd < 0 || context->epoll_fd < 0) {
         fprintf(stderr, "latch serve: %s\n", strerror(errno));
         status = CLI_EXIT_FAILURE;
     } else {
-        status = run_loop(&context, listen_fd, signal_fd);
+        status = run_loop(context, listen_fd, signal_fd);
     }
-    while (context.connections != NULL)
-        serve_conn_destroy(context.connections);
-    if (context.epoll_fd >= 0)
-        close(context.epoll_fd);
+    while (context->connections != NULL)
+        serve_conn_destroy(context->connections);
+    if (context->epoll_fd >= 0)
+        close(context->epoll_fd);
     if (signal_fd >= 0)
         close(signal_fd);
     close(listen_fd);
@@ -257,10 +337,17 @@ int cli_command_serve(int argc, char **argv)
     status = resolve_root(options.directory, root);
     if (status != 0)
         return status;
+    struct serve_context context = {.root = root, .options = &options, .epoll_fd = -1};
+    status = cli_open_keylog("serve", options.keylog, &context.keylog);
     latch_config *config = NULL;
-    status = build_config(&options, &config);
     if (status == 0)
-        status = serve(&options, config, root);
-    latch_config_free(config);
+        status = serve_build_config(&options, context.keylog, &config);
+    if (status == 0) {
+        context.current = serve_config_ref_new(config, 1);
+        status = context.current != NULL ? serve(&options, &context) : CLI_EXIT_FAILURE;
+    }
+    serve_config_ref_release(context.current);
+    if (context.keylog != NULL)
+        fclose(context.keylog);
     return status;
 }

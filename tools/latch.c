@@ -1,68 +1,14 @@
-/* latch: command-line front end (get, serve, help). */
+/* latch: command-line front end (get, trace, serve, verify, help). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "cli.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-
-void cli_usage(FILE *out)
-{
-    fputs("usage: latch COMMAND [OPTIONS]\n"
-          "\n"
-          "commands:\n"
-          "  get URL     fetch an https:// URL over HTTP/1.1, body to stdout\n"
-          "  serve [DIR] serve static files over HTTPS (default DIR: .)\n"
-          "  help        show this text\n"
-          "\n"
-          "Run 'latch COMMAND --help' for the options of a command.\n",
-          out);
-}
-
-static void usage_tls_options(FILE *out)
-{
-    fputs("  --ciphers LIST    cipher suites in preference order (IANA names, ',' or ':')\n"
-          "  --groups LIST     key exchange groups: x25519, secp256r1, secp384r1\n"
-          "  --tls-min V       lowest TLS version: 1.2 or 1.3 (1.0/1.1 are refused)\n"
-          "  --tls-max V       highest TLS version: 1.2 or 1.3\n"
-          "  --alpn LIST       ALPN protocols, comma-separated (e.g. http/1.1)\n"
-          "  --help            show this text\n",
-          out);
-}
-
-void cli_usage_get(FILE *out)
-{
-    fputs("usage: latch get [OPTIONS] https://HOST[:PORT][/PATH]\n"
-          "\n"
-          "Fetch URL with HTTP/1.1 GET over TLS; the body goes to stdout.\n"
-          "\n"
-          "  --cacert FILE     trust anchors (PEM) instead of the system store\n"
-          "  --capath DIR      directory of trust anchors\n"
-          "  -k, --insecure    do not verify the server certificate (dangerous)\n"
-          "  -v, --verbose     print connection, TLS parameters and headers to stderr\n",
-          out);
-    usage_tls_options(out);
-    fputs("\nexit codes: 0 ok, 2 usage, 6 resolve, 7 connect, 22 HTTP status >= 400,\n"
-          "  35 TLS handshake, 56 receive, 60 certificate not trusted\n",
-          out);
-}
-
-void cli_usage_serve(FILE *out)
-{
-    fputs("usage: latch serve [OPTIONS] --cert FILE --key FILE [DIR]\n"
-          "\n"
-          "Serve the files under DIR (default .) over HTTPS with HTTP/1.1.\n"
-          "\n"
-          "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8443;\n"
-          "                      [::1]:8443 for IPv6, port 0 picks a free port)\n"
-          "  --cert FILE         certificate chain, leaf first (PEM or DER)\n"
-          "  --key FILE          private key of the preceding --cert\n"
-          "                      (repeat --cert/--key for several certificates)\n",
-          out);
-    usage_tls_options(out);
-}
 
 void cli_option_error(const char *command, int option, char **argv)
 {
@@ -156,6 +102,75 @@ const char *cli_version_name(uint16_t version)
     }
 }
 
+int cli_parse_trace_format(const char *command, const char *text,
+                           enum latch_trace_format *format)
+{
+    if (text == NULL || strcmp(text, "table") == 0)
+        *format = LATCH_TRACE_TABLE;
+    else if (strcmp(text, "timeline") == 0)
+        *format = LATCH_TRACE_TIMELINE;
+    else if (strcmp(text, "json") == 0)
+        *format = LATCH_TRACE_JSON;
+    else {
+        fprintf(stderr, "latch %s: --trace=%s: use table, timeline or json\n", command, text);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_open_keylog(const char *command, const char *path, FILE **out)
+{
+    const char *chosen = path != NULL ? path : latch_keylog_path_from_env();
+    *out = NULL;
+    if (chosen == NULL)
+        return 0;
+    *out = latch_keylog_open(chosen);
+    if (*out == NULL) {
+        fprintf(stderr, "latch %s: cannot open the key log %s%s: %s\n", command, chosen,
+                path != NULL ? "" : " (SSLKEYLOGFILE)", strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+void cli_printable(const char *text, char *out, size_t out_size)
+{
+    size_t used = 0;
+    if (out_size == 0)
+        return;
+    for (; text != NULL && *text != '\0' && used + 1 < out_size; text++) {
+        unsigned char c = (unsigned char)*text;
+        out[used++] = c >= 0x80 || isprint(c) ? (char)c : '?';
+    }
+    out[used] = '\0';
+}
+
+/* Until tools/cmd_verify.c provides the real one. */
+__attribute__((weak)) int cli_verify(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fputs("latch verify: not built\n", stderr);
+    return 2;
+}
+
+static int print_help(int argc, char **argv)
+{
+    const char *topic = argc > 2 ? argv[2] : "";
+    if (strcmp(topic, "get") == 0)
+        cli_usage_get(stdout);
+    else if (strcmp(topic, "trace") == 0)
+        cli_usage_trace(stdout);
+    else if (strcmp(topic, "serve") == 0)
+        cli_usage_serve(stdout);
+    else if (strcmp(topic, "verify") == 0) {
+        char *verify_help[] = {"verify", "--help", NULL};
+        return cli_verify(2, verify_help);
+    } else
+        cli_usage(stdout);
+    return CLI_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -164,19 +179,16 @@ int main(int argc, char **argv)
     }
     const char *command = argv[1];
     if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
-        strcmp(command, "-h") == 0) {
-        if (argc > 2 && strcmp(argv[2], "get") == 0)
-            cli_usage_get(stdout);
-        else if (argc > 2 && strcmp(argv[2], "serve") == 0)
-            cli_usage_serve(stdout);
-        else
-            cli_usage(stdout);
-        return CLI_EXIT_OK;
-    }
+        strcmp(command, "-h") == 0)
+        return print_help(argc, argv);
     if (strcmp(command, "get") == 0)
         return cli_command_get(argc - 1, argv + 1);
+    if (strcmp(command, "trace") == 0)
+        return cli_command_trace(argc - 1, argv + 1);
     if (strcmp(command, "serve") == 0)
         return cli_command_serve(argc - 1, argv + 1);
+    if (strcmp(command, "verify") == 0)
+        return cli_verify(argc - 1, argv + 1);
     fprintf(stderr, "latch: unknown command '%s'\n", command);
     cli_usage(stderr);
     return CLI_EXIT_USAGE;

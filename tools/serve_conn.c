@@ -32,11 +32,26 @@ uint64_t serve_now_ms(void)
     return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
 }
 
+/* --trace: a tracer labelled "conn N" watching this connection only. */
+static void start_trace(struct serve_conn *conn)
+{
+    const struct serve_options *options = conn->context->options;
+    char label[32];
+    if (!options->trace)
+        return;
+    snprintf(label, sizeof label, "conn %lu", conn->id);
+    conn->tracer = latch_tracer_new(options->trace_format, stderr, label);
+    if (conn->tracer == NULL)
+        return;
+    latch_tracer_note(conn->tracer, latch_trace_now_us(), "accepted", conn->peer);
+    latch_conn_set_observer(conn->tls, latch_tracer_observe, conn->tracer);
+}
+
 void serve_conn_open(struct serve_context *context, int fd, const struct sockaddr *peer,
                      socklen_t peer_length)
 {
     struct serve_conn *conn = calloc(1, sizeof *conn);
-    latch_conn *tls = conn != NULL ? latch_conn_new(context->config, NULL) : NULL;
+    latch_conn *tls = conn != NULL ? latch_conn_new(context->current->config, NULL) : NULL;
     struct epoll_event event = {.events = EPOLLIN};
     event.data.ptr = conn;
     if (tls == NULL || epoll_ctl(context->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
@@ -51,16 +66,31 @@ void serve_conn_open(struct serve_context *context, int fd, const struct sockadd
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     conn->context = context;
     conn->fd = fd;
+    conn->id = ++context->next_id;
+    conn->config = context->current;
+    conn->config->users++;
     conn->tls = tls;
     conn->interest = EPOLLIN;
     conn->reply.file_fd = -1;
     conn->last_active_ms = serve_now_ms();
     latch_net_format_address(peer, peer_length, conn->peer, sizeof conn->peer);
+    start_trace(conn);
     conn->next = context->connections;
     if (context->connections != NULL)
         context->connections->prev = conn;
     context->connections = conn;
     context->connection_count++;
+}
+
+static void finish_trace(struct serve_conn *conn)
+{
+    if (conn->tracer == NULL)
+        return;
+    latch_tracer_note(conn->tracer, latch_trace_now_us(), "closed",
+                      conn->close_queued ? "close_notify, FIN" : "FIN");
+    latch_tracer_finish(conn->tracer);
+    latch_tracer_free(conn->tracer);
+    conn->tracer = NULL;
 }
 
 void serve_conn_destroy(struct serve_conn *conn)
@@ -75,7 +105,9 @@ void serve_conn_destroy(struct serve_conn *conn)
     context->connection_count--;
     close(conn->fd); /* also leaves the epoll set */
     latch_http_reply_release(&conn->reply);
+    finish_trace(conn);
     latch_conn_free(conn->tls);
+    serve_config_ref_release(conn->config); /* frees a replaced configuration with its last user */
     free(conn);
 }
 
@@ -182,13 +214,33 @@ static void consume_input(struct serve_conn *conn, size_t count)
     conn->input_length -= count;
 }
 
+/* With --client-ca: " client=\"CN=...\"", " client=anonymous", or
+ * " client=resumed" (a resumed session does not carry the certificate). */
+static void describe_client(const struct serve_conn *conn, char *out, size_t size)
+{
+    char subject[256];
+    const char *peer_subject = latch_conn_peer_subject(conn->tls);
+    out[0] = '\0';
+    if (conn->context->options->client_auth == LATCH_CLIENT_AUTH_NONE)
+        return;
+    if (peer_subject != NULL) {
+        cli_printable(peer_subject, subject, sizeof subject);
+        snprintf(out, size, " client=\"%s\"", subject);
+    } else {
+        snprintf(out, size, " client=%s", latch_conn_resumed(conn->tls) ? "resumed" : "anonymous");
+    }
+}
+
 static void log_request(const struct serve_conn *conn, const latch_http_request *request)
 {
     const latch_http_reply *reply = &conn->reply;
-    fprintf(stderr, "serve: %s: \"%s %s HTTP/1.%d\" %d %llu\n", conn->peer,
+    char client[300];
+    describe_client(conn, client, sizeof client);
+    fprintf(stderr, "serve: %s: \"%s %s HTTP/1.%d\" %d %llu%s\n", conn->peer,
             request != NULL ? request->method : "-", request != NULL ? request->target : "-",
             request != NULL ? request->version_minor : 1, reply->status,
-            (unsigned long long)(reply->file_fd >= 0 ? reply->file_size : reply->body_length));
+            (unsigned long long)(reply->file_fd >= 0 ? reply->file_size : reply->body_length),
+            client);
 }
 
 static void start_reply(struct serve_conn *conn)
