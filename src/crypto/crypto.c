@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -15,6 +16,19 @@ static const size_t md_lens[LATCH_HASH_COUNT] = {32, 48, 20, 64};
 static const char *const aead_names[LATCH_AEAD_COUNT] = {"AES-128-GCM", "AES-256-GCM",
                                                          "ChaCha20-Poly1305"};
 static const size_t aead_key_lens[LATCH_AEAD_COUNT] = {16, 32, 32};
+
+/* An HMAC context per hash with the digest set once; duplicated per call. */
+static int make_templates(latch_crypto *crypto, int i)
+{
+    OSSL_PARAM mac_digest[2] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md_names[i], 0),
+        OSSL_PARAM_construct_end()};
+    crypto->hmac_template[i] = EVP_MAC_CTX_new(crypto->hmac);
+    if (crypto->hmac_template[i] == NULL ||
+        EVP_MAC_CTX_set_params(crypto->hmac_template[i], mac_digest) != 1)
+        return -1;
+    return 0;
+}
 
 int latch_crypto_init(latch_crypto *crypto)
 {
@@ -34,6 +48,9 @@ int latch_crypto_init(latch_crypto *crypto)
     crypto->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (crypto->tls1_prf == NULL || crypto->hkdf == NULL || crypto->hmac == NULL)
         goto fail;
+    for (int i = 0; i < LATCH_HASH_COUNT; i++)
+        if (make_templates(crypto, i) != 0)
+            goto fail;
     return 0;
 fail:
     latch_crypto_cleanup(crypto);
@@ -42,8 +59,10 @@ fail:
 
 void latch_crypto_cleanup(latch_crypto *crypto)
 {
-    for (int i = 0; i < LATCH_HASH_COUNT; i++)
+    for (int i = 0; i < LATCH_HASH_COUNT; i++) {
         EVP_MD_free(crypto->md[i]);
+        EVP_MAC_CTX_free(crypto->hmac_template[i]);
+    }
     for (int i = 0; i < LATCH_AEAD_COUNT; i++)
         EVP_CIPHER_free(crypto->aead[i]);
     EVP_KDF_free(crypto->tls1_prf);

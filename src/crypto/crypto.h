@@ -32,6 +32,9 @@ enum latch_aead_id { LATCH_AEAD_AES128_GCM = 0, LATCH_AEAD_AES256_GCM = 1,
 #define LATCH_SIG_RSA_PSS_RSAE_SHA384    0x0805
 #define LATCH_SIG_RSA_PSS_RSAE_SHA512    0x0806
 #define LATCH_SIG_ED25519                0x0807
+/* SHA-1 schemes: never offered; the old profile's RFC 5246 7.4.1.4.1 defaults */
+#define LATCH_SIG_RSA_PKCS1_SHA1         0x0201
+#define LATCH_SIG_ECDSA_SHA1             0x0203
 
 #define LATCH_MAX_HASH_LEN 64
 #define LATCH_MAX_KEY_LEN 32
@@ -46,6 +49,9 @@ typedef struct latch_crypto {
     EVP_KDF *tls1_prf;
     EVP_KDF *hkdf;
     EVP_MAC *hmac;
+    /* per hash, an HMAC context with the digest already set: each call
+     * duplicates it instead of looking the digest up by name again */
+    EVP_MAC_CTX *hmac_template[LATCH_HASH_COUNT];
 } latch_crypto;
 
 /* Fetch every algorithm once.  Returns 0 or -1. */
@@ -165,5 +171,45 @@ void latch_rsa_decrypt_premaster(EVP_PKEY *server_key, const uint8_t *in, size_t
 /* Constant-time compare: 0 if equal. */
 int latch_ct_compare(const uint8_t *a, const uint8_t *b, size_t len);
 void latch_wipe(void *p, size_t len);
+
+/* ---- AES-CBC + HMAC for the TLS 1.2 CBC suites (cbc_mac.c) -------------
+ * RFC 5246 6.2.3.2 (block ciphers, explicit IV) and RFC 7366
+ * (encrypt-then-MAC).  The HMAC (RFC 2104) is built from EVP_MD contexts so
+ * that the number of hash compression-function calls is known exactly: a
+ * MAC-then-encrypt receiver can then make that number independent of the
+ * padding length (Lucky13, see latch_cbc_mac_balanced). */
+#define LATCH_CBC_BLOCK_LEN 16
+#define LATCH_CBC_HEADER_LEN 13  /* seq_num(8) || type(1) || version(2) || length(2) */
+
+typedef struct latch_cbc_ctx {
+    EVP_CIPHER_CTX *cipher;  /* AES-CBC with the key set, no EVP padding */
+    EVP_MD_CTX *inner_key;   /* hash state after (K ^ ipad) */
+    EVP_MD_CTX *outer_key;   /* hash state after (K ^ opad) */
+    EVP_MD_CTX *work;        /* scratch for one MAC */
+    EVP_MD_CTX *balance;     /* absorbs the balancing blocks; never finalised */
+    EVP_MD_CTX *sink;        /* absorbs calls that compress nothing */
+    uint8_t mac_len;         /* 20, 32 or 48 */
+    uint8_t block_shift;     /* log2 of the hash block: 6 (SHA-1/256) or 7 (SHA-384) */
+    uint8_t length_field;    /* hash padding length field: 8 or 16 bytes */
+    int encrypt;
+} latch_cbc_ctx;
+
+/* key_len 16 (AES-128) or 32 (AES-256); mac_hash SHA1, SHA256 or SHA384.
+ * Returns 0 or -1 (c is then cleared). */
+int latch_cbc_init(const latch_crypto *crypto, latch_cbc_ctx *c, const uint8_t *key,
+                   size_t key_len, enum latch_hash_id mac_hash, const uint8_t *mac_key,
+                   size_t mac_key_len, int encrypt);
+void latch_cbc_free(latch_cbc_ctx *c);
+/* AES-CBC over len bytes (a multiple of 16) in place, with this IV. */
+int latch_cbc_crypt(latch_cbc_ctx *c, const uint8_t iv[LATCH_CBC_BLOCK_LEN], uint8_t *buf,
+                    size_t len);
+/* HMAC(mac_key, header || data) into out (mac_len bytes). */
+int latch_cbc_mac(latch_cbc_ctx *c, const uint8_t header[LATCH_CBC_HEADER_LEN],
+                  const uint8_t *data, size_t len, uint8_t *out);
+/* The same MAC over data[0..len), len <= max_len, followed by dummy hash
+ * blocks so that the compression-function calls add up to those of a MAC
+ * over max_len bytes, whatever len is (len may be secret). */
+int latch_cbc_mac_balanced(latch_cbc_ctx *c, const uint8_t header[LATCH_CBC_HEADER_LEN],
+                           const uint8_t *data, size_t len, size_t max_len, uint8_t *out);
 
 #endif

@@ -28,7 +28,8 @@ static OSSL_PARAM digest_param(const EVP_MD *md)
                                             (char *)EVP_MD_get0_name(md), 0);
 }
 
-/* Runs one KDF with the given parameters. */
+/* Runs one KDF.  (OpenSSL 3.0 cannot duplicate TLS1-PRF or HKDF contexts,
+ * so unlike HMAC these take the digest by name on each call.) */
 static int run_kdf(EVP_KDF *kdf, const OSSL_PARAM *params, uint8_t *out, size_t out_len)
 {
     EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(kdf);
@@ -70,16 +71,12 @@ int latch_hmac(const latch_crypto *crypto, enum latch_hash_id hash, const uint8_
 {
     const EVP_MD *md = kdf_md(crypto, hash);
     EVP_MAC_CTX *mctx;
-    OSSL_PARAM params[2];
     size_t len = 0;
     int ok;
 
-    if (md == NULL || (mctx = EVP_MAC_CTX_new(crypto->hmac)) == NULL)
+    if (md == NULL || (mctx = EVP_MAC_CTX_dup(crypto->hmac_template[hash])) == NULL)
         return -1;
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)EVP_MD_get0_name(md), 0);
-    params[1] = OSSL_PARAM_construct_end();
-    ok = EVP_MAC_init(mctx, key_len ? key : no_bytes, key_len, params) == 1 &&
+    ok = EVP_MAC_init(mctx, key_len ? key : no_bytes, key_len, NULL) == 1 &&
          (data_len == 0 || EVP_MAC_update(mctx, data, data_len) == 1) &&
          EVP_MAC_final(mctx, out, &len, LATCH_MAX_HASH_LEN) == 1;
     EVP_MAC_CTX_free(mctx);

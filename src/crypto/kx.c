@@ -11,6 +11,7 @@
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <pthread.h>
 #include <string.h>
 
 #define KX_MAX_TRIES 64
@@ -26,6 +27,22 @@ static const kx_curve nist_curves[] = {
     {LATCH_GROUP_SECP256R1, "prime256v1", NID_X9_62_prime256v1, 32},
     {LATCH_GROUP_SECP384R1, "secp384r1", NID_secp384r1, 48},
 };
+
+/* The curve groups are read-only once built: made once per process. */
+static EC_GROUP *curve_groups[sizeof nist_curves / sizeof nist_curves[0]];
+static pthread_once_t curve_groups_once = PTHREAD_ONCE_INIT;
+
+static void build_curve_groups(void)
+{
+    for (size_t i = 0; i < sizeof nist_curves / sizeof nist_curves[0]; i++)
+        curve_groups[i] = EC_GROUP_new_by_curve_name(nist_curves[i].nid);
+}
+
+static const EC_GROUP *curve_group(const kx_curve *c)
+{
+    pthread_once(&curve_groups_once, build_curve_groups);
+    return curve_groups[c - nist_curves];
+}
 
 static const kx_curve *nist_curve(uint16_t group)
 {
@@ -107,7 +124,7 @@ done:
 static int ec_from_scalar(const kx_curve *c, const uint8_t *priv, size_t priv_len,
                           EVP_PKEY **out, uint8_t *public_out, size_t *public_len)
 {
-    EC_GROUP *grp = EC_GROUP_new_by_curve_name(c->nid);
+    const EC_GROUP *grp = curve_group(c);
     BIGNUM *d = BN_secure_new();
     size_t pub_len = 1 + 2 * c->field_len;
     int rc = -1;
@@ -128,7 +145,6 @@ static int ec_from_scalar(const kx_curve *c, const uint8_t *priv, size_t priv_le
     }
 done:
     BN_clear_free(d);
-    EC_GROUP_free(grp);
     return rc;
 }
 
@@ -190,8 +206,10 @@ static EVP_PKEY *peer_key(uint16_t group, const uint8_t *peer, size_t peer_len)
         return NULL;
     if ((pkey = ec_pkey_fromdata(c, NULL, peer, peer_len)) == NULL)
         return NULL;
+    /* on the curve and not the identity; P-256/P-384 have cofactor 1, so
+     * the quick check is the full validation (SP 800-56A 5.6.2.3.4) */
     check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    ok = check != NULL && EVP_PKEY_public_check(check) == 1;
+    ok = check != NULL && EVP_PKEY_public_check_quick(check) == 1;
     EVP_PKEY_CTX_free(check);
     if (!ok) {
         EVP_PKEY_free(pkey);
@@ -223,7 +241,7 @@ int latch_kx_derive(uint16_t group, EVP_PKEY *private_key, const uint8_t *peer_p
         return -1;
     dctx = EVP_PKEY_CTX_new_from_pkey(NULL, private_key, NULL);
     ok = dctx != NULL && EVP_PKEY_derive_init(dctx) == 1 &&
-         EVP_PKEY_derive_set_peer_ex(dctx, peer, 1) == 1 &&
+         EVP_PKEY_derive_set_peer_ex(dctx, peer, 0) == 1 && /* validated above */
          EVP_PKEY_derive(dctx, secret, &len) == 1 && len == want && !all_zero(secret, len);
     EVP_PKEY_CTX_free(dctx);
     EVP_PKEY_free(peer);

@@ -15,8 +15,8 @@ void latch_conn_send_done(latch_conn *c, size_t n)
 {
     size_t have = byte_queue_length(&c->send);
     byte_queue_consume(&c->send, n < have ? n : have);
-    if (byte_queue_length(&c->send) == 0)
-        byte_queue_free(&c->send);
+    if (byte_queue_length(&c->send) == 0) /* ciphertext and public handshake bytes only */
+        byte_queue_release(&c->send);
 }
 
 void engine_release_idle_buffers(latch_conn *c)

@@ -110,6 +110,7 @@ struct latch_conn {
     /* wire buffers */
     uint8_t *recv;             /* RECORD_MAX_WIRE bytes */
     size_t recv_len;
+    size_t recv_used;          /* high-water mark, for the wipe */
     byte_queue send;
     byte_queue app_in;
     byte_queue handshake_in;   /* reassembly of handshake messages */

@@ -19,6 +19,8 @@ static void emit_received(latch_conn *c, latch_event_kind kind, uint8_t type, si
 static int receive_alert(latch_conn *c, const uint8_t *data, size_t len)
 {
     latch_event ev = {0};
+    if (len == 0) /* RFC 5246 6.2.1: no zero-length alert fragments */
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "empty alert record");
     if (len != 2)
         return engine_fail(c, LATCH_ERR_DECODE, "alert record of %zu bytes", len);
     ev.kind = LATCH_EVENT_ALERT_RECEIVED;
@@ -150,7 +152,9 @@ static int check_header(latch_conn *c, const record_header *h)
     if (c->first_record_seen && h->version != LATCH_VERSION_TLS12)
         return engine_fail(c, LATCH_ERR_PROTOCOL_VERSION,
                            "record version 0x%04x (TLS 1.2 is the minimum)", h->version);
-    size_t limit = c->read.active ? RECORD_MAX_CIPHERTEXT_TLS12 : RECORD_MAX_PLAINTEXT;
+    size_t limit = !c->read.active   ? RECORD_MAX_PLAINTEXT
+                   : c->read.tls13 ? RECORD_MAX_CIPHERTEXT_TLS13
+                                   : RECORD_MAX_CIPHERTEXT_TLS12;
     if (h->length > limit)
         return engine_fail(c, LATCH_ERR_RECORD_OVERFLOW, "record of %u bytes (limit %zu)",
                            h->length, limit);
@@ -234,10 +238,10 @@ void engine_release_receive_buffer(latch_conn *c)
 {
     if (c->recv == NULL)
         return;
-    latch_wipe(c->recv, RECORD_MAX_WIRE);
+    latch_wipe(c->recv, c->recv_used); /* what was decrypted in place, no more */
     free(c->recv);
     c->recv = NULL;
-    c->recv_len = 0;
+    c->recv_len = c->recv_used = 0;
 }
 
 int latch_conn_recv_done(latch_conn *c, size_t n)
@@ -251,6 +255,8 @@ int latch_conn_recv_done(latch_conn *c, size_t n)
     if (n > RECORD_MAX_WIRE - c->recv_len)
         return LATCH_ERR_INTERNAL;
     c->recv_len += n;
+    if (c->recv_len > c->recv_used)
+        c->recv_used = c->recv_len;
     while (!c->failed && !c->peer_closed) {
         int err = receive_record(c, off, &used);
         if (err != 0 || used == 0)

@@ -6,7 +6,11 @@
 
 size_t byte_queue_length(const byte_queue *q) { return q->end - q->start; }
 
-const uint8_t *byte_queue_front(const byte_queue *q) { return q->data + q->start; }
+const uint8_t *byte_queue_front(const byte_queue *q)
+{
+    static const uint8_t empty[1];
+    return q->data != NULL ? q->data + q->start : empty; /* never NULL + 0 */
+}
 
 uint8_t *byte_queue_reserve(byte_queue *q, size_t n)
 {
@@ -33,17 +37,22 @@ uint8_t *byte_queue_reserve(byte_queue *q, size_t n)
     if (used > 0)
         memcpy(fresh, q->data + q->start, used);
     if (q->data != NULL) {
-        OPENSSL_cleanse(q->data, q->capacity);
+        OPENSSL_cleanse(q->data, q->used);
         free(q->data);
     }
     q->data = fresh;
     q->capacity = cap;
     q->start = 0;
-    q->end = used;
+    q->end = q->used = used;
     return q->data + q->end;
 }
 
-void byte_queue_commit(byte_queue *q, size_t n) { q->end += n; }
+void byte_queue_commit(byte_queue *q, size_t n)
+{
+    q->end += n;
+    if (q->end > q->used)
+        q->used = q->end;
+}
 
 int byte_queue_append(byte_queue *q, const void *data, size_t n)
 {
@@ -52,7 +61,7 @@ int byte_queue_append(byte_queue *q, const void *data, size_t n)
         return -1;
     if (n > 0)
         memcpy(dst, data, n);
-    q->end += n;
+    byte_queue_commit(q, n);
     return 0;
 }
 
@@ -65,11 +74,15 @@ void byte_queue_consume(byte_queue *q, size_t n)
 
 void byte_queue_free(byte_queue *q)
 {
+    if (q->data != NULL)
+        OPENSSL_cleanse(q->data, q->used);
+    byte_queue_release(q);
+}
+
+void byte_queue_release(byte_queue *q)
+{
     size_t limit = q->limit; /* a policy, not a resource: it stays */
-    if (q->data != NULL) {
-        OPENSSL_cleanse(q->data, q->capacity);
-        free(q->data);
-    }
+    free(q->data);
     memset(q, 0, sizeof *q);
     q->limit = limit;
 }
