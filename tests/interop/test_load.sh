@@ -13,6 +13,9 @@ ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 [ "$(ulimit -n)" -ge 2200 ] || die "need at least 2200 file descriptors (ulimit -n is $(ulimit -n))"
 
 ROOT=$(make_docroot)
+# under AddressSanitizer, freed memory waits in a quarantine: keep it small so
+# RSS measures latch, not the sanitizer
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1"
 start_latch_serve serve server-p256 "$ROOT" || die "latch serve did not start"
 SERVER=$PEER_PID PORT=$PEER_PORT
 server_pid=$(pgrep -P "$SERVER" -f "latch.* serve" | head -n 1)

@@ -403,10 +403,11 @@ if start_peer s_server-ku -- bash -c 'exec "$@" <>"$0"' "$fifo" openssl s_server
   CLIENT_PID=$!
   trap '' PIPE   # s_server may be gone: writes must fail, not kill us
   exec 8>"$fifo"
-  # poll CONDITION...: up to 15 s, stops early when latch get has exited
+  # poll CONDITION...: up to 40 s (a loaded CI machine), stops early when
+  # latch get has exited
   poll() {
     local i
-    for i in $(seq 1 300); do
+    for i in $(seq 1 800); do
       "$@" && return 0
       kill -0 "$CLIENT_PID" 2>/dev/null || { "$@"; return; }
       sleep 0.05
