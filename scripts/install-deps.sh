@@ -3,10 +3,12 @@
 set -eu
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# Default: what make / make test need (libevent-dev: examples/libevent_server.c).
+# Default: what make / make test need (libevent-dev: examples/libevent_server.c;
+# python3, nginx and chromium: the HTTP tests, tests/interop/test_http_*.sh,
+# test_proxy.sh, test_browser.sh, which never skip).
 # `install-deps.sh docs` (make docs): only the documentation tools, so
 # `make test` never pulls doxygen.
-build_packages() { echo build-essential cmake pkg-config libssl-dev openssl gnutls-bin curl clang tshark valgrind libevent-dev; }
+build_packages() { echo build-essential cmake pkg-config libssl-dev openssl gnutls-bin curl clang tshark valgrind libevent-dev python3 nginx chromium; }
 docs_packages() { echo doxygen; }
 if [ "${1:-}" = docs ]; then wanted=$(docs_packages); else wanted=$(build_packages); fi
 for p in $wanted; do

@@ -17,7 +17,10 @@ enum cli_exit {
     CLI_EXIT_CONNECT = 7,
     CLI_EXIT_HTTP_ERROR = 22,
     CLI_EXIT_WRITE = 23,
+    CLI_EXIT_READ = 26,
+    CLI_EXIT_TIMEOUT = 28,
     CLI_EXIT_TLS = 35,
+    CLI_EXIT_TOO_MANY_REDIRECTS = 47,
     CLI_EXIT_RECEIVE = 56,
     CLI_EXIT_CERTIFICATE = 60
 };
@@ -43,7 +46,25 @@ enum cli_option {
     CLI_OPTION_VERIFY_CLIENT,
     CLI_OPTION_TICKET_KEY,
     CLI_OPTION_NO_TICKETS,
-    CLI_OPTION_SESSION_CACHE
+    CLI_OPTION_SESSION_CACHE,
+    CLI_OPTION_RTT_REPORT,
+    /* latch serve / proxy / get (HTTP layer) */
+    CLI_OPTION_WORKERS = 1100,
+    CLI_OPTION_HANDSHAKE_TIMEOUT,
+    CLI_OPTION_IDLE_TIMEOUT,
+    CLI_OPTION_REQUEST_TIMEOUT,
+    CLI_OPTION_SHUTDOWN_TIMEOUT,
+    CLI_OPTION_MAX_CONNECTIONS,
+    CLI_OPTION_MAX_HEADER_SIZE,
+    CLI_OPTION_MAX_BODY_SIZE,
+    CLI_OPTION_ACCESS_LOG,
+    CLI_OPTION_BACKEND,
+    CLI_OPTION_DATA_BINARY,
+    CLI_OPTION_FAIL,
+    CLI_OPTION_CONNECT_TO,
+    CLI_OPTION_MAX_TIME,
+    CLI_OPTION_MAX_REDIRS,
+    CLI_OPTION_CONNECT_TIMEOUT
 };
 
 #define CLI_TLS_LONG_OPTIONS                                                          \
@@ -85,14 +106,27 @@ int cli_open_keylog(const char *command, const char *path, FILE **out);
  * names that came from the network before they reach a terminal or log. */
 void cli_printable(const char *text, char *out, size_t out_size);
 
+/* A number of seconds (fractions allowed) from min to max, as milliseconds.
+ * Prints the problem and returns CLI_EXIT_USAGE, else -1. */
+int cli_parse_seconds(const char *command, const char *flag, const char *text, double min,
+                      double max, long *milliseconds);
+/* A whole number from min to max.  Prints the problem and returns
+ * CLI_EXIT_USAGE, else -1. */
+int cli_parse_count(const char *command, const char *flag, const char *text, long long min,
+                    long long max, long long *value);
+
 void cli_usage(FILE *out);
 void cli_usage_get(FILE *out);
 void cli_usage_trace(FILE *out);
 void cli_usage_serve(FILE *out);
+void cli_usage_proxy(FILE *out);
+void cli_usage_demo(FILE *out);
 
 int cli_command_get(int argc, char **argv);
 int cli_command_trace(int argc, char **argv);
 int cli_command_serve(int argc, char **argv);
+int cli_command_proxy(int argc, char **argv);
+int cli_command_demo(int argc, char **argv);
 /* latch verify: tools/cmd_verify.c (a weak stub in latch.c until it exists). */
 int cli_verify(int argc, char **argv);
 

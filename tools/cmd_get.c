@@ -57,6 +57,11 @@ static int take_option(enum get_command command, struct get_options *options, in
 {
     if (cli_tls_option(&options->tls, option, optarg))
         return -1;
+    if (command == GET_COMMAND_GET) {
+        int status = get_http_option(options, option, optarg);
+        if (status != 0)
+            return status;
+    }
     switch (option) {
     case CLI_OPTION_CACERT: options->cacert = optarg; return -1;
     case CLI_OPTION_CAPATH: options->capath = optarg; return -1;
@@ -64,6 +69,7 @@ static int take_option(enum get_command command, struct get_options *options, in
     case CLI_OPTION_KEY: options->key = optarg; return -1;
     case CLI_OPTION_SESSION: options->session_file = optarg; return -1;
     case CLI_OPTION_KEYLOG: options->keylog = optarg; return -1;
+    case CLI_OPTION_RTT_REPORT: options->rtt_report = 1; return -1;
     case 'k': options->insecure = 1; return -1;
     case 'h':
     case CLI_OPTION_HELP: print_usage(command, stdout); return CLI_EXIT_OK;
@@ -86,10 +92,17 @@ static int check_get_arguments(enum get_command command, int argc, char **argv,
                                struct get_options *options)
 {
     const char *name = command_name(command);
-    if (optind != argc - 1) {
+    int most = command == GET_COMMAND_GET ? GET_MAX_URLS : 1;
+    if (optind >= argc || argc - optind > most) {
         fprintf(stderr, "latch %s: %s\n", name,
-                optind >= argc ? "missing URL" : "too many arguments");
+                optind >= argc ? "missing URL" : "too many URLs");
         print_usage(command, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    for (int i = optind; i < argc; i++)
+        options->urls[options->url_count++] = argv[i];
+    if (options->reconnect > 0 && options->url_count > 1) {
+        fprintf(stderr, "latch get: --reconnect takes one URL\n");
         return CLI_EXIT_USAGE;
     }
     if ((options->cert == NULL) != (options->key == NULL)) {
@@ -113,14 +126,33 @@ int get_parse_options(enum get_command command, int argc, char **argv,
         {"reconnect", required_argument, NULL, CLI_OPTION_RECONNECT},
         {"keylog", required_argument, NULL, CLI_OPTION_KEYLOG},
         {"trace", optional_argument, NULL, CLI_OPTION_TRACE},
+        {"rtt-report", no_argument, NULL, CLI_OPTION_RTT_REPORT},
         {"insecure", no_argument, NULL, 'k'},
         {"verbose", no_argument, NULL, 'v'},
+        {"output", required_argument, NULL, 'o'},
+        {"remote-name", no_argument, NULL, 'O'},
+        {"head", no_argument, NULL, 'I'},
+        {"include", no_argument, NULL, 'i'},
+        {"request", required_argument, NULL, 'X'},
+        {"header", required_argument, NULL, 'H'},
+        {"data", required_argument, NULL, 'd'},
+        {"data-binary", required_argument, NULL, CLI_OPTION_DATA_BINARY},
+        {"location", no_argument, NULL, 'L'},
+        {"max-redirs", required_argument, NULL, CLI_OPTION_MAX_REDIRS},
+        {"fail", no_argument, NULL, CLI_OPTION_FAIL},
+        {"silent", no_argument, NULL, 's'},
+        {"connect-to", required_argument, NULL, CLI_OPTION_CONNECT_TO},
+        {"max-time", required_argument, NULL, CLI_OPTION_MAX_TIME},
+        {"connect-timeout", required_argument, NULL, CLI_OPTION_CONNECT_TIMEOUT},
         {NULL, 0, NULL, 0},
     };
     int option, status = -1;
+    options->max_redirects = 10;
     optind = 1;
     opterr = 0;
-    while (status < 0 && (option = getopt_long(argc, argv, ":kvh", long_options, NULL)) != -1)
+    static const char short_options[] = ":kvho:OIiX:H:d:Lfsm:";
+    while (status < 0 &&
+           (option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1)
         status = take_option(command, options, option, argv);
     if (status >= 0)
         return status;
@@ -180,14 +212,14 @@ static int fetch_once(const struct get_options *options, const latch_url *url,
     struct get_trace trace = {0};
     struct get_fetch fetch = {.url = url, .config = config, .method = "GET",
                               .verbose = options->verbose, .write_body = number == 0,
-                              .trace = &trace, .offer = *session};
+                              .trace = &trace, .offer = *session,
+                              .fail_on_error = options->fail};
     char label[LATCH_HTTP_MAX_TARGET];
     connection_label(url, number, label, sizeof label);
-    if (options->trace && get_trace_add(&trace, options->trace_format, stderr, label) != 0) {
-        fprintf(stderr, "latch: cannot create a tracer\n");
-        return CLI_EXIT_FAILURE;
-    }
-    int status = get_fetch_run(&fetch);
+    int status = get_trace_start(options, &trace, label);
+    if (status != 0)
+        return status;
+    status = get_fetch_run(&fetch);
     get_trace_finish(&trace);
     *resumed = fetch.resumed;
     if (fetch.session != NULL) {
@@ -228,21 +260,27 @@ int cli_command_get(int argc, char **argv)
 {
     struct get_options options = {0};
     int status = get_parse_options(GET_COMMAND_GET, argc, argv, &options);
-    if (status >= 0)
+    if (status >= 0) {
+        free(options.data);
         return status;
+    }
     latch_url url;
     const char *url_error = NULL;
     if (latch_url_parse(options.url, &url, &url_error) != 0) {
         fprintf(stderr, "latch get: invalid URL '%s': %s\n", options.url, url_error);
+        free(options.data);
         return CLI_EXIT_USAGE;
     }
     latch_config *config = NULL;
     FILE *keylog = NULL;
     status = get_build_config("get", &options, &config, &keylog);
-    if (status == 0)
+    if (status == 0 && options.reconnect > 0)
         status = fetch_all(&options, &url, config);
+    else if (status == 0)
+        status = get_run(&options, config);
     latch_config_free(config);
     if (keylog != NULL)
         fclose(keylog);
+    free(options.data);
     return status;
 }

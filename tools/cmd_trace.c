@@ -7,7 +7,7 @@ static int trace_url(const struct get_options *options, const latch_url *url,
 {
     char label[LATCH_HTTP_MAX_TARGET];
     snprintf(label, sizeof label, "%s:%s", url->host, url->port);
-    struct get_trace trace = {0};
+    struct get_trace trace = {.rtt_report = options->rtt_report ? stdout : NULL};
     if (get_trace_add(&trace, LATCH_TRACE_TABLE, stdout, label) != 0 ||
         get_trace_add(&trace, LATCH_TRACE_TIMELINE, stdout, label) != 0) {
         get_trace_finish(&trace);

@@ -1,4 +1,4 @@
-/* latch: command-line front end (get, trace, serve, verify, help). */
+/* latch: command-line front end (get, trace, serve, proxy, demo, verify, help). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,6 +155,35 @@ __attribute__((weak)) int cli_verify(int argc, char **argv)
     return 2;
 }
 
+int cli_parse_seconds(const char *command, const char *flag, const char *text, double min,
+                      double max, long *milliseconds)
+{
+    char *end = NULL;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (errno != 0 || end == text || *end != '\0' || !(value >= min && value <= max)) {
+        fprintf(stderr, "latch %s: %s %s: expected seconds from %g to %g\n", command, flag, text,
+                min, max);
+        return CLI_EXIT_USAGE;
+    }
+    *milliseconds = (long)(value * 1000.0 + 0.5);
+    return -1;
+}
+
+int cli_parse_count(const char *command, const char *flag, const char *text, long long min,
+                    long long max, long long *value)
+{
+    char *end = NULL;
+    errno = 0;
+    *value = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || *value < min || *value > max) {
+        fprintf(stderr, "latch %s: %s %s: expected a number from %lld to %lld\n", command, flag,
+                text, min, max);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
 static int print_help(int argc, char **argv)
 {
     const char *topic = argc > 2 ? argv[2] : "";
@@ -163,6 +193,10 @@ static int print_help(int argc, char **argv)
         cli_usage_trace(stdout);
     else if (strcmp(topic, "serve") == 0)
         cli_usage_serve(stdout);
+    else if (strcmp(topic, "proxy") == 0)
+        cli_usage_proxy(stdout);
+    else if (strcmp(topic, "demo") == 0)
+        cli_usage_demo(stdout);
     else if (strcmp(topic, "verify") == 0) {
         char *verify_help[] = {"verify", "--help", NULL};
         return cli_verify(2, verify_help);
@@ -187,6 +221,10 @@ int main(int argc, char **argv)
         return cli_command_trace(argc - 1, argv + 1);
     if (strcmp(command, "serve") == 0)
         return cli_command_serve(argc - 1, argv + 1);
+    if (strcmp(command, "proxy") == 0)
+        return cli_command_proxy(argc - 1, argv + 1);
+    if (strcmp(command, "demo") == 0)
+        return cli_command_demo(argc - 1, argv + 1);
     if (strcmp(command, "verify") == 0)
         return cli_verify(argc - 1, argv + 1);
     fprintf(stderr, "latch: unknown command '%s'\n", command);

@@ -1,5 +1,6 @@
-/* latch serve: building the server configuration (also on SIGHUP) and the
- * reference counts that keep an old one alive for its connections. */
+/* latch serve / proxy: building the server configuration (also on SIGHUP),
+ * the reference counts that keep an old one alive for its connections, and
+ * the shared access log. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -15,7 +16,7 @@ enum { SESSION_LIFETIME_SECONDS = 7200, TICKET_FILE_MAX = 81 };
 
 static int config_problem(const latch_config *config)
 {
-    fprintf(stderr, "latch serve: %s\n", latch_config_error(config));
+    fprintf(stderr, "latch: %s\n", latch_config_error(config));
     return CLI_EXIT_USAGE;
 }
 
@@ -26,7 +27,7 @@ static int add_ticket_key_file(latch_config *config, const char *path)
     size_t used = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        fprintf(stderr, "latch serve: --ticket-key %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "latch: --ticket-key %s: %s\n", path, strerror(errno));
         return CLI_EXIT_USAGE;
     }
     for (;;) {
@@ -39,7 +40,7 @@ static int add_ticket_key_file(latch_config *config, const char *path)
     close(fd);
     int status = 0;
     if (used != 80 && used != 48) {
-        fprintf(stderr, "latch serve: --ticket-key %s: a ticket key file holds 80 or 48 bytes "
+        fprintf(stderr, "latch: --ticket-key %s: a ticket key file holds 80 or 48 bytes "
                         "(e.g. openssl rand 80 > FILE), not %s%zu\n",
                 path, used == sizeof key ? "more than " : "", used == sizeof key ? 80 : used);
         status = CLI_EXIT_USAGE;
@@ -79,7 +80,7 @@ int serve_build_config(const struct serve_options *options, FILE *keylog, latch_
     *out = NULL;
     latch_config *config = latch_config_new(LATCH_ROLE_SERVER);
     if (config == NULL) {
-        fprintf(stderr, "latch serve: out of memory\n");
+        fprintf(stderr, "latch: out of memory\n");
         return CLI_EXIT_FAILURE;
     }
     int status = 0;
@@ -107,14 +108,35 @@ struct serve_config_ref *serve_config_ref_new(latch_config *config, unsigned gen
     }
     ref->config = config;
     ref->generation = generation;
-    ref->users = 1;
+    atomic_init(&ref->users, 1);
     return ref;
 }
 
 void serve_config_ref_release(struct serve_config_ref *ref)
 {
-    if (ref == NULL || --ref->users > 0)
+    if (ref == NULL || atomic_fetch_sub(&ref->users, 1) > 1)
         return;
     latch_config_free(ref->config);
     free(ref);
+}
+
+struct serve_config_ref *serve_config_acquire(struct serve_shared *shared)
+{
+    pthread_mutex_lock(&shared->lock);
+    struct serve_config_ref *ref = shared->current;
+    atomic_fetch_add(&ref->users, 1);
+    pthread_mutex_unlock(&shared->lock);
+    return ref;
+}
+
+void serve_access_log_write(struct serve_shared *shared, const char *line, size_t length)
+{
+    pthread_mutex_lock(&shared->lock);
+    if (shared->access_log_fd >= 0) {
+        ssize_t written;
+        do /* O_APPEND: one write per line keeps lines whole */
+            written = write(shared->access_log_fd, line, length);
+        while (written < 0 && errno == EINTR);
+    }
+    pthread_mutex_unlock(&shared->lock);
 }

@@ -56,9 +56,45 @@ static int parse_request_line(const char *line, const char *end, latch_http_requ
     return parse_version(target_end + 1, (size_t)(end - target_end - 1), request);
 }
 
+/* Keep a condition's value; one too long to keep is dropped (ignored). */
+static void keep_value(char *out, size_t out_size, const latch_http_header *header)
+{
+    if (header->value_length >= out_size || out[0] != '\0') {
+        out[0] = '\0';
+        out[out_size - 1] = 1; /* marks "dropped": a second copy is not taken either */
+        return;
+    }
+    if (out[out_size - 1] == 1)
+        return;
+    memcpy(out, header->value, header->value_length);
+    out[header->value_length] = '\0';
+}
+
+/* Conditional and range headers the static server acts on; returns 1 if
+ * the header was one of them. */
+static int keep_condition(latch_http_request *request, const latch_http_header *header)
+{
+    if (latch_http_header_is(header, "If-None-Match"))
+        keep_value(request->if_none_match, sizeof request->if_none_match, header);
+    else if (latch_http_header_is(header, "If-Modified-Since"))
+        keep_value(request->if_modified_since, sizeof request->if_modified_since, header);
+    else if (latch_http_header_is(header, "Range"))
+        keep_value(request->range, sizeof request->range, header);
+    else if (latch_http_header_is(header, "If-Range"))
+        keep_value(request->if_range, sizeof request->if_range, header);
+    else if (latch_http_header_is(header, "Expect"))
+        request->expect_continue =
+            latch_http_value_has_token(header->value, header->value_length, "100-continue");
+    else
+        return 0;
+    return 1;
+}
+
 static int apply_header(latch_http_request *request, const latch_http_header *header,
                         int *has_length)
 {
+    if (keep_condition(request, header))
+        return 0;
     if (latch_http_header_is(header, "Host")) {
         if (request->has_host)
             return -400; /* RFC 9112 3.2: more than one Host */
@@ -100,7 +136,29 @@ static int parse_headers(const char *cursor, const char *end, latch_http_request
     return 0;
 }
 
+/* The head has not ended within the limit: 414 while the request line
+ * itself is still running (its target is the only long part), else 431. */
+static int oversized_head(const char *data, size_t length)
+{
+    return memchr(data, '\n', length) == NULL ? -414 : -431;
+}
+
+/* The dropped-value marks of keep_value are internal: clear them. */
+static void clear_marks(latch_http_request *request)
+{
+    request->if_none_match[sizeof request->if_none_match - 1] = '\0';
+    request->if_modified_since[sizeof request->if_modified_since - 1] = '\0';
+    request->range[sizeof request->range - 1] = '\0';
+    request->if_range[sizeof request->if_range - 1] = '\0';
+}
+
 int latch_http_parse_request(const char *data, size_t length, latch_http_request *request)
+{
+    return latch_http_parse_request_limited(data, length, LATCH_HTTP_MAX_REQUEST_HEAD, request);
+}
+
+int latch_http_parse_request_limited(const char *data, size_t length, size_t max_head,
+                                     latch_http_request *request)
 {
     memset(request, 0, sizeof *request);
     size_t skip = leading_blank_lines(data, length);
@@ -108,9 +166,9 @@ int latch_http_parse_request(const char *data, size_t length, latch_http_request
         return -400;
     size_t head = latch_http_head_length(data + skip, length - skip);
     if (head == 0)
-        return length >= LATCH_HTTP_MAX_REQUEST_HEAD ? -431 : 0;
-    if (skip + head > LATCH_HTTP_MAX_REQUEST_HEAD)
-        return -431;
+        return length >= max_head ? oversized_head(data + skip, length - skip) : 0;
+    if (skip + head > max_head)
+        return oversized_head(data + skip, max_head > skip ? max_head - skip : 0);
     const char *start = data + skip, *end = start + head;
     const char *newline = memchr(start, '\n', head);
     const char *line_end = newline;
@@ -121,6 +179,7 @@ int latch_http_parse_request(const char *data, size_t length, latch_http_request
     int error = parse_request_line(start, line_end, request);
     if (error == 0)
         error = parse_headers(newline + 1, end, request);
+    clear_marks(request);
     if (error != 0)
         return error;
     return (int)(skip + head);

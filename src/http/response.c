@@ -3,6 +3,7 @@
 #include "http/http.h"
 
 #include <string.h>
+#include <strings.h>
 
 void latch_http_response_init(latch_http_response *response, int head_request,
                               latch_http_body_fn on_body, void *arg)
@@ -28,6 +29,9 @@ static int parse_status_line(latch_http_response *response, const char *line, si
         return -1;
     if (line[8] != ' ' || (length > 12 && line[12] != ' '))
         return -1;
+    for (size_t i = 13; i < length; i++) /* reason-phrase: HTAB, SP, VCHAR, obs-text */
+        if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f)
+            return -1;
     int status = 0;
     for (int i = 9; i < 12; i++) {
         if (line[i] < '0' || line[i] > '9')
@@ -42,6 +46,29 @@ static int parse_status_line(latch_http_response *response, const char *line, si
     return 0;
 }
 
+/* Transfer-Encoding: chunked must be the last coding and appear once;
+ * another final coding means the body runs to the end of the connection. */
+static const char *apply_transfer_encoding(latch_http_response *response,
+                                           const latch_http_header *header, int *other_coding)
+{
+    if (response->chunked)
+        return "Transfer-Encoding after chunked";
+    const char *value = header->value;
+    size_t length = header->value_length;
+    while (length > 0 && (value[length - 1] == ' ' || value[length - 1] == ','))
+        length--;
+    size_t start = length;
+    while (start > 0 && value[start - 1] != ',' && value[start - 1] != ' ')
+        start--;
+    if (length - start == 7 && strncasecmp(value + start, "chunked", 7) == 0)
+        response->chunked = 1;
+    else if (latch_http_value_has_token(value, header->value_length, "chunked"))
+        return "chunked is not the last transfer coding";
+    else
+        *other_coding = 1;
+    return NULL;
+}
+
 static const char *apply_header(latch_http_response *response, const latch_http_header *header,
                                 int *other_coding)
 {
@@ -54,10 +81,7 @@ static const char *apply_header(latch_http_response *response, const latch_http_
         response->has_length = 1;
         response->content_length = length;
     } else if (latch_http_header_is(header, "Transfer-Encoding")) {
-        if (latch_http_value_has_token(header->value, header->value_length, "chunked"))
-            response->chunked = 1;
-        else
-            *other_coding = 1;
+        return apply_transfer_encoding(response, header, other_coding);
     } else if (latch_http_header_is(header, "Connection")) {
         if (latch_http_value_has_token(header->value, header->value_length, "close"))
             response->keep_alive = 0;
@@ -105,6 +129,8 @@ static ssize_t parse_head(latch_http_response *response)
     }
     if (more < 0)
         return fail(response, "malformed response header");
+    if ((response->chunked || other_coding) && response->has_length)
+        return fail(response, "both Transfer-Encoding and Content-Length (RFC 9112 6.3)");
     response->head_complete = 1;
     choose_body_framing(response, other_coding);
     return 0;
@@ -181,8 +207,10 @@ static int parse_chunk_size(const char *line, uint64_t *size)
             return -1;
         value = value << 4 | (uint64_t)nibble;
     }
-    char next = line[digits];
-    if (digits == 0 || (next != '\0' && next != ';' && next != ' ' && next != '\t'))
+    size_t after = digits;
+    while (line[after] == ' ' || line[after] == '\t') /* BWS before a chunk extension */
+        after++;
+    if (digits == 0 || (line[after] != '\0' && line[after] != ';'))
         return -1;
     *size = value;
     return 0;
@@ -228,6 +256,8 @@ static ssize_t feed_line_state(latch_http_response *response, const char *data, 
         response->state = LATCH_HTTP_RESPONSE_CHUNK_SIZE;
     } else if (response->line[0] == '\0') { /* end of trailers */
         response->state = LATCH_HTTP_RESPONSE_DONE;
+    } else if ((response->trailer_bytes += used) > LATCH_HTTP_MAX_RESPONSE_HEAD) {
+        return fail(response, "trailer section too large");
     }
     return (ssize_t)used;
 }
@@ -267,6 +297,26 @@ ssize_t latch_http_response_feed(latch_http_response *response, const char *data
         used += (size_t)step;
     }
     return (ssize_t)used;
+}
+
+const char *latch_http_response_header(const latch_http_response *response, const char *name,
+                                       size_t *length)
+{
+    if (!response->head_complete)
+        return NULL;
+    const char *cursor = memchr(response->head, '\n', response->head_length);
+    const char *end = response->head + response->head_length;
+    latch_http_header header;
+    if (cursor == NULL)
+        return NULL;
+    cursor++;
+    while (latch_http_next_header(&cursor, end, &header) == 1) {
+        if (latch_http_header_is(&header, name)) {
+            *length = header.value_length;
+            return header.value;
+        }
+    }
+    return NULL;
 }
 
 int latch_http_response_finish(latch_http_response *response)

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #endif
 #include "http/http.h"
+#include "http/conditional.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,15 +21,22 @@ const char *latch_http_status_text(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 206: return "Partial Content";
     case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
     case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
     default: return "Error";
     }
@@ -41,11 +49,16 @@ const char *latch_http_content_type(const char *path)
     } types[] = {
         {"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},
         {"txt", "text/plain; charset=utf-8"}, {"css", "text/css; charset=utf-8"},
-        {"js", "text/javascript; charset=utf-8"}, {"json", "application/json"},
-        {"xml", "application/xml"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
-        {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"},
-        {"webp", "image/webp"}, {"ico", "image/x-icon"}, {"pdf", "application/pdf"},
+        {"js", "text/javascript; charset=utf-8"}, {"mjs", "text/javascript; charset=utf-8"},
+        {"json", "application/json"}, {"md", "text/markdown; charset=utf-8"},
+        {"csv", "text/csv; charset=utf-8"}, {"xml", "application/xml"},
+        {"svg", "image/svg+xml"}, {"png", "image/png"}, {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"webp", "image/webp"},
+        {"avif", "image/avif"}, {"ico", "image/x-icon"}, {"pdf", "application/pdf"},
         {"wasm", "application/wasm"}, {"pem", "application/x-pem-file"},
+        {"woff", "font/woff"}, {"woff2", "font/woff2"}, {"mp4", "video/mp4"},
+        {"webm", "video/webm"}, {"mp3", "audio/mpeg"}, {"ogg", "audio/ogg"},
+        {"zip", "application/zip"}, {"gz", "application/gzip"}, {"tar", "application/x-tar"},
     };
     const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
     if (dot != NULL && (slash == NULL || dot > slash))
@@ -55,24 +68,25 @@ const char *latch_http_content_type(const char *path)
     return "application/octet-stream";
 }
 
+/* Status line, Server, Date, then (unless content_type is NULL, as for a
+ * 304) Content-Type and Content-Length, then extra lines, Connection. */
 static void format_head(latch_http_reply *reply, const char *content_type, uint64_t length,
                         const char *extra)
 {
-    char date[64];
-    time_t now = time(NULL);
-    struct tm utc;
-    gmtime_r(&now, &utc);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    char date[64], entity[160] = "";
+    latch_http_format_date((int64_t)time(NULL), date, sizeof date);
+    if (content_type != NULL)
+        snprintf(entity, sizeof entity, "Content-Type: %s\r\nContent-Length: %llu\r\n",
+                 content_type, (unsigned long long)length);
     int written = snprintf(reply->head, sizeof reply->head,
-                           "HTTP/1.1 %d %s\r\nServer: latch/0.1\r\nDate: %s\r\n"
-                           "Content-Type: %s\r\nContent-Length: %llu\r\n%s"
+                           "HTTP/1.1 %d %s\r\nServer: latch/0.1\r\nDate: %s\r\n%s%s"
                            "Connection: %s\r\n\r\n",
-                           reply->status, latch_http_status_text(reply->status), date,
-                           content_type, (unsigned long long)length, extra,
-                           reply->keep_alive ? "keep-alive" : "close");
+                           reply->status, latch_http_status_text(reply->status), date, entity,
+                           extra, reply->keep_alive ? "keep-alive" : "close");
     if (written < 0 || (size_t)written >= sizeof reply->head)
         written = 0; /* cannot happen: extra is bounded by the target size */
     reply->head_length = (size_t)written;
+    reply->content_length = content_type != NULL ? length : 0;
 }
 
 static void reply_reset(latch_http_reply *reply, int status, int keep_alive)
@@ -81,7 +95,9 @@ static void reply_reset(latch_http_reply *reply, int status, int keep_alive)
     reply->head_length = 0;
     reply->body_length = 0;
     reply->file_fd = -1;
+    reply->file_offset = 0;
     reply->file_size = 0;
+    reply->content_length = 0;
     reply->keep_alive = keep_alive;
 }
 
@@ -107,6 +123,19 @@ void latch_http_reply_release(latch_http_reply *reply)
     if (reply->file_fd >= 0)
         close(reply->file_fd);
     reply->file_fd = -1;
+}
+
+void latch_http_reply_set_close(latch_http_reply *reply)
+{
+    static const char keep[] = "Connection: keep-alive\r\n\r\n";
+    static const char close_line[] = "Connection: close\r\n\r\n";
+    size_t keep_length = sizeof keep - 1, close_length = sizeof close_line - 1;
+    reply->keep_alive = 0;
+    if (reply->head_length < keep_length ||
+        memcmp(reply->head + reply->head_length - keep_length, keep, keep_length) != 0)
+        return;
+    memcpy(reply->head + reply->head_length - keep_length, close_line, close_length);
+    reply->head_length -= keep_length - close_length;
 }
 
 static int hex_value(char c)
@@ -171,21 +200,71 @@ static int resolve_inside(const char *root, const char *path, char *resolved)
     return inside_root(root, resolved) ? 0 : -403;
 }
 
-static void reply_redirect(latch_http_reply *reply, const latch_http_request *request,
+static void reply_redirect(latch_http_reply *reply, const char *target, int keep_alive,
                            int head_only)
 {
     char location[LATCH_HTTP_MAX_TARGET + 32];
-    const char *query = strchr(request->target, '?');
-    size_t path_length = query ? (size_t)(query - request->target) : strlen(request->target);
-    snprintf(location, sizeof location, "Location: %.*s/%s\r\n", (int)path_length,
-             request->target, query ? query : "");
-    reply_with_body(reply, 301, request->keep_alive, head_only, location);
+    const char *query = strchr(target, '?');
+    size_t path_length = query ? (size_t)(query - target) : strlen(target);
+    snprintf(location, sizeof location, "Location: %.*s/%s\r\n", (int)path_length, target,
+             query ? query : "");
+    reply_with_body(reply, 301, keep_alive, head_only, location);
 }
 
-/* Open a regular file; 0 with reply filled, or -403 / -404. */
-static int open_file(const char *resolved, int head_only, latch_http_reply *reply)
+/* The validator lines every file reply carries. */
+static void validator_lines(const struct http_validators *validators, char *out, size_t size)
 {
-    int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    snprintf(out, size, "ETag: %s\r\nLast-Modified: %s\r\nAccept-Ranges: bytes\r\n",
+             validators->etag, validators->last_modified);
+}
+
+/* 200, 206, 304 or 416 for an open regular file; takes fd. */
+static void reply_file(int fd, const struct stat *info, const char *path,
+                       const latch_http_request *request, latch_http_reply *reply)
+{
+    int head_only = strcmp(request->method, "HEAD") == 0;
+    uint64_t size = (uint64_t)info->st_size;
+    struct http_validators validators;
+    char extra[512];
+    http_file_validators(info, &validators);
+    validator_lines(&validators, extra, sizeof extra);
+    struct http_range range = {0, size};
+    int selected = http_select_range(request, &validators, size, &range);
+    if (http_not_modified(request, &validators)) {
+        reply->status = 304;
+        format_head(reply, NULL, 0, extra);
+        close(fd);
+        return;
+    }
+    if (selected == HTTP_RANGE_UNSATISFIABLE) {
+        close(fd);
+        char unsatisfied[96];
+        snprintf(unsatisfied, sizeof unsatisfied, "Content-Range: bytes */%llu\r\n",
+                 (unsigned long long)size);
+        reply_with_body(reply, 416, reply->keep_alive, head_only, unsatisfied);
+        return;
+    }
+    reply->status = selected == HTTP_RANGE_PARTIAL ? 206 : 200;
+    if (selected == HTTP_RANGE_PARTIAL) {
+        size_t used = strlen(extra);
+        snprintf(extra + used, sizeof extra - used, "Content-Range: bytes %llu-%llu/%llu\r\n",
+                 (unsigned long long)range.first,
+                 (unsigned long long)(range.first + range.length - 1), (unsigned long long)size);
+    }
+    format_head(reply, latch_http_content_type(path), range.length, extra);
+    reply->file_offset = range.first;
+    reply->file_size = head_only ? 0 : range.length;
+    if (reply->file_size == 0)
+        close(fd);
+    else
+        reply->file_fd = fd;
+}
+
+/* Open a regular file and answer from it; 0, or -403 / -404. */
+static int open_file(const char *resolved, const latch_http_request *request,
+                     latch_http_reply *reply)
+{
+    int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? -404 : -403;
     struct stat info;
@@ -193,21 +272,27 @@ static int open_file(const char *resolved, int head_only, latch_http_reply *repl
         close(fd);
         return -403;
     }
-    reply->status = 200;
-    format_head(reply, latch_http_content_type(resolved), (uint64_t)info.st_size, "");
-    reply->file_size = (uint64_t)info.st_size;
-    if (head_only || info.st_size == 0)
-        close(fd);
-    else
-        reply->file_fd = fd;
+    reply_file(fd, &info, resolved, request, reply);
     return 0;
 }
 
-static int serve_path(const char *root, const latch_http_request *request, int head_only,
+/* "https://host/path" (absolute-form, RFC 9112 3.2.2): the path part. */
+static const char *origin_form(const char *target)
+{
+    const char *scheme_end = strstr(target, "://");
+    if (target[0] == '/' || scheme_end == NULL)
+        return target;
+    const char *path = strchr(scheme_end + 3, '/');
+    return path != NULL ? path : "/";
+}
+
+static int serve_path(const char *root, const latch_http_request *request,
                       latch_http_reply *reply)
 {
+    int head_only = strcmp(request->method, "HEAD") == 0;
+    const char *target = origin_form(request->target);
     char path[LATCH_HTTP_MAX_TARGET], resolved[PATH_MAX];
-    int error = decode_path(request->target, path, sizeof path);
+    int error = decode_path(target, path, sizeof path);
     if (error == 0)
         error = resolve_inside(root, path, resolved);
     if (error != 0)
@@ -217,7 +302,7 @@ static int serve_path(const char *root, const latch_http_request *request, int h
         return -404;
     if (S_ISDIR(info.st_mode)) {
         if (path[strlen(path) - 1] != '/') {
-            reply_redirect(reply, request, head_only);
+            reply_redirect(reply, target, request->keep_alive, head_only);
             return 0;
         }
         char index[PATH_MAX + 16];
@@ -226,7 +311,7 @@ static int serve_path(const char *root, const latch_http_request *request, int h
         if (error != 0)
             return error == -404 ? -403 : error; /* no listing of directories */
     }
-    return open_file(resolved, head_only, reply);
+    return open_file(resolved, request, reply);
 }
 
 void latch_http_serve_static(const char *root, const latch_http_request *request,
@@ -238,7 +323,7 @@ void latch_http_serve_static(const char *root, const latch_http_request *request
         latch_http_reply_error(reply, 405, request->keep_alive, 0);
         return;
     }
-    int error = serve_path(root, request, head_only, reply);
+    int error = serve_path(root, request, reply);
     if (error != 0)
         latch_http_reply_error(reply, -error, request->keep_alive, head_only);
 }

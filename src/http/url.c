@@ -124,6 +124,119 @@ int latch_url_parse(const char *text, latch_url *url, const char **error)
     return copy_path(authority_end, url, error);
 }
 
+/* RFC 3986 5.2.4 on path (no query), in place. */
+static void remove_dot_segments(char *path)
+{
+    char *out = path;
+    const char *in = path;
+    while (*in != '\0') {
+        if (strncmp(in, "/./", 3) == 0) {
+            in += 2;
+        } else if (strcmp(in, "/.") == 0) {
+            in += 1;
+            *out++ = '/';
+            break;
+        } else if (strncmp(in, "/../", 4) == 0 || strcmp(in, "/..") == 0) {
+            int last = in[3] == '\0';
+            in += 3;
+            while (out > path && *--out != '/')
+                ;
+            if (last) {
+                *out++ = '/';
+                break;
+            }
+        } else {
+            do
+                *out++ = *in++;
+            while (*in != '\0' && *in != '/');
+        }
+    }
+    *out = '\0';
+    if (path[0] == '\0')
+        strcpy(path, "/");
+}
+
+/* scheme ":" at the start of text (RFC 3986 3.1); its length, or 0. */
+static size_t scheme_length(const char *text, size_t length)
+{
+    size_t i = 0;
+    unsigned char first = (unsigned char)text[0] | 0x20;
+    if (length == 0 || first < 'a' || first > 'z')
+        return 0;
+    while (i < length && (is_host_char((unsigned char)text[i]) || text[i] == '+'))
+        i++;
+    return i < length && text[i] == ':' ? i : 0;
+}
+
+/* The reference's path joined to base's (query kept), dots removed. */
+static int merge_reference(const latch_url *base, const char *reference, char *out, size_t size)
+{
+    const char *query = strpbrk(reference, "?#");
+    size_t path_length = query != NULL ? (size_t)(query - reference) : strlen(reference);
+    size_t base_path = strcspn(base->path, "?");
+    int written;
+    if (path_length == 0) /* "?q" or "#f" or "": base path, new query */
+        written = snprintf(out, size, "%.*s%s", (int)base_path, base->path, reference);
+    else if (reference[0] == '/')
+        written = snprintf(out, size, "%s", reference);
+    else {
+        size_t directory = base_path;
+        while (directory > 0 && base->path[directory - 1] != '/')
+            directory--;
+        written = snprintf(out, size, "%.*s%s", (int)directory, base->path, reference);
+    }
+    if (written < 0 || (size_t)written >= size)
+        return -1;
+    size_t path_end = strcspn(out, "?#");
+    char saved = out[path_end];
+    out[path_end] = '\0';
+    char tail[LATCH_HTTP_MAX_TARGET];
+    snprintf(tail, sizeof tail, "%c%s", saved, saved != '\0' ? out + path_end + 1 : "");
+    remove_dot_segments(out);
+    if (strlen(out) + strlen(tail) >= size)
+        return -1;
+    strcat(out, tail);
+    return 0;
+}
+
+int latch_url_resolve(const latch_url *base, const char *location, size_t location_length,
+                      latch_url *out, const char **error)
+{
+    char text[LATCH_HTTP_MAX_TARGET + LATCH_HTTP_MAX_HOST + 16];
+    if (location_length >= LATCH_HTTP_MAX_TARGET)
+        return url_error(error, "redirect location too long");
+    memcpy(text, location, location_length);
+    text[location_length] = '\0';
+    size_t scheme = scheme_length(text, location_length);
+    if (scheme > 0) {
+        if (scheme != 5 || strncasecmp(text, "https", 5) != 0) {
+            *error = "redirect to another scheme than https";
+            return -2;
+        }
+        return latch_url_parse(text, out, error);
+    }
+    if (text[0] == '/' && text[1] == '/') {
+        char absolute[sizeof text + 8];
+        snprintf(absolute, sizeof absolute, "https:%s", text);
+        return latch_url_parse(absolute, out, error);
+    }
+    char merged[LATCH_HTTP_MAX_TARGET];
+    if (merge_reference(base, text, merged, sizeof merged) != 0)
+        return url_error(error, "redirect location too long");
+    memset(out, 0, sizeof *out);
+    memcpy(out->host, base->host, sizeof out->host);
+    memcpy(out->port, base->port, sizeof out->port);
+    out->host_is_ipv6 = base->host_is_ipv6;
+    return copy_path(merged, out, error);
+}
+
+void latch_url_format(const latch_url *url, char *out, size_t out_size)
+{
+    char host[LATCH_HTTP_MAX_HOST + 16];
+    latch_url_host_header(url, host, sizeof host);
+    snprintf(out, out_size, "https://%s%s", host, url->path);
+}
+
 void latch_url_host_header(const latch_url *url, char *out, size_t out_size)
 {
     const char *open = url->host_is_ipv6 ? "[" : "", *close = url->host_is_ipv6 ? "]" : "";

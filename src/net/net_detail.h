@@ -25,6 +25,10 @@ typedef struct latch_net_failure {
 int latch_net_connect_detailed(const char *host, const char *port, int timeout_ms,
                                latch_net_failure *failure);
 
+/* latch_net_listen, with SO_REUSEPORT when reuse_port is set (several
+ * sockets, e.g. one per worker thread, on one address and port). */
+int latch_net_listen_reuse(const char *addr_port, int backlog, int reuse_port);
+
 /* "127.0.0.1:443" or "[::1]:443" for a socket address. */
 void latch_net_format_address(const struct sockaddr *address, socklen_t length, char *out,
                               size_t out_size);

@@ -157,7 +157,8 @@ static int candidate_allowed(const struct addrinfo *candidate, int any_host, int
     return (candidate->ai_family == AF_INET6) == (pass == 0);
 }
 
-static int bind_and_listen(const struct addrinfo *candidate, int backlog, int any_host)
+static int bind_and_listen(const struct addrinfo *candidate, int backlog, int any_host,
+                           int reuse_port)
 {
     int fd = socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC,
                     candidate->ai_protocol);
@@ -165,6 +166,12 @@ static int bind_and_listen(const struct addrinfo *candidate, int backlog, int an
         return -1;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
     if (any_host && candidate->ai_family == AF_INET6) {
         int zero = 0;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
@@ -179,6 +186,11 @@ static int bind_and_listen(const struct addrinfo *candidate, int backlog, int an
 }
 
 int latch_net_listen(const char *addr_port, int backlog)
+{
+    return latch_net_listen_reuse(addr_port, backlog, 0);
+}
+
+int latch_net_listen_reuse(const char *addr_port, int backlog, int reuse_port)
 {
     char host[256], port[8];
     if (addr_port == NULL ||
@@ -200,7 +212,7 @@ int latch_net_listen(const char *addr_port, int backlog)
              candidate = candidate->ai_next) {
             if (!candidate_allowed(candidate, any_host, pass))
                 continue;
-            fd = bind_and_listen(candidate, backlog, any_host);
+            fd = bind_and_listen(candidate, backlog, any_host, reuse_port);
             if (fd < 0)
                 last_errno = errno;
         }

@@ -94,8 +94,9 @@ static void write_fields(FILE *out, const trace_fields *fields)
 
 static const char *event_name(enum trace_category category)
 {
-    static const char *const names[] = {"handshake", "record", "ccs",  "alert",
-                                        "app_data",  "keys",   "note", "done"};
+    static const char *const names[] = {"handshake", "record",    "ccs",      "alert",
+                                        "app_data",  "keys",      "note",     "done",
+                                        "segment",   "tcp_state", "tcp_info"};
     return names[category];
 }
 
@@ -156,6 +157,98 @@ static void write_message(FILE *out, const trace_item *item)
         write_fields(out, item->fields);
 }
 
+static void write_bool(FILE *out, const char *key, int value)
+{
+    write_key(out, key);
+    fputs(value ? "true" : "false", out);
+}
+
+static void write_transition(FILE *out, const latch_tcp_transition *t)
+{
+    fputs("{\"side\":", out);
+    write_string(out, t->client ? "client" : "server");
+    write_key(out, "from");
+    write_string(out, latch_tcp_state_name(t->from));
+    write_key(out, "to");
+    write_string(out, latch_tcp_state_name(t->to));
+    write_key(out, "why");
+    write_string(out, t->why ? t->why : "");
+    write_bool(out, "inferred", t->inferred);
+    fputc('}', out);
+}
+
+static void write_segment(FILE *out, const trace_item *item)
+{
+    const latch_tcp_segment *segment = item->segment;
+    static const struct { uint8_t bit; const char *name; } flag_names[] = {
+        {LATCH_TCP_SYN, "SYN"}, {LATCH_TCP_FIN, "FIN"}, {LATCH_TCP_RST, "RST"},
+        {LATCH_TCP_PSH, "PSH"}, {LATCH_TCP_ACK, "ACK"}, {LATCH_TCP_URG, "URG"},
+        {LATCH_TCP_ECE, "ECE"}, {LATCH_TCP_CWR, "CWR"}};
+    size_t n = 0;
+    write_key(out, "name");
+    write_string(out, item->name);
+    fprintf(out, ",\"number\":%u,\"mono_us\":%llu", segment->number,
+            (unsigned long long)segment->time_us);
+    write_bool(out, "outgoing", segment->outgoing);
+    fputs(",\"flags\":[", out);
+    for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+        if (segment->flags & flag_names[i].bit) {
+            if (n++ > 0)
+                fputc(',', out);
+            write_string(out, flag_names[i].name);
+        }
+    fputc(']', out);
+    fprintf(out, ",\"tcp_seq\":%u,\"tcp_ack\":%u,\"window\":%u,\"window_bytes\":%u,\"length\":%u",
+            segment->seq, segment->ack, segment->window, segment->window_bytes,
+            segment->payload_length);
+    write_bool(out, "retransmission", segment->retransmission);
+    fputs(",\"options\":{", out);
+    n = 0;
+    if (segment->mss)
+        fprintf(out, "%s\"mss\":%u", n++ ? "," : "", segment->mss);
+    if (segment->wscale >= 0)
+        fprintf(out, "%s\"wscale\":%d", n++ ? "," : "", segment->wscale);
+    if (segment->sack_permitted)
+        fprintf(out, "%s\"sack_permitted\":true", n++ ? "," : "");
+    if (segment->sack_blocks)
+        fprintf(out, "%s\"sack_blocks\":%u", n++ ? "," : "", segment->sack_blocks);
+    if (segment->has_timestamps)
+        fprintf(out, "%s\"tsval\":%u,\"tsecr\":%u", n++ ? "," : "", segment->tsval,
+                segment->tsecr);
+    fputc('}', out);
+    if (segment->tls_records > 0) {
+        fprintf(out, ",\"tls\":{\"records\":%u,\"first_type\":%u,\"bytes\":%u}",
+                segment->tls_records, segment->tls_type, segment->tls_bytes);
+    }
+    write_key(out, "client_state");
+    write_string(out, latch_tcp_state_name(segment->client_state));
+    write_key(out, "server_state");
+    write_string(out, latch_tcp_state_name(segment->server_state));
+    fputs(",\"transitions\":[", out);
+    for (size_t i = 0; i < segment->transition_count; i++) {
+        if (i > 0)
+            fputc(',', out);
+        write_transition(out, &segment->transitions[i]);
+    }
+    fputc(']', out);
+}
+
+static void write_tcp_info(FILE *out, const trace_item *item)
+{
+    const latch_tcp_info *info = item->tcp_info;
+    write_key(out, "name");
+    write_string(out, "TCP_INFO");
+    write_key(out, "state");
+    write_string(out, latch_tcp_state_name(info->state));
+    fprintf(out,
+            ",\"rtt_us\":%u,\"rttvar_us\":%u,\"retransmits\":%u,\"total_retrans\":%u,"
+            "\"snd_mss\":%u,\"rcv_mss\":%u,\"snd_cwnd\":%u",
+            info->rtt_us, info->rttvar_us, info->retransmits, info->total_retrans, info->snd_mss,
+            info->rcv_mss, info->snd_cwnd);
+    write_key(out, "detail");
+    write_string(out, item->detail);
+}
+
 void trace_json_item(latch_tracer *tracer, const trace_item *item)
 {
     FILE *out = tracer->out;
@@ -166,8 +259,17 @@ void trace_json_item(latch_tracer *tracer, const trace_item *item)
             event_name(item->category));
     if (item->has_direction)
         fprintf(out, ",\"dir\":\"%s\"", item->from_client ? "c2s" : "s2c");
-    if (item->category == TRACE_KEYS || item->category == TRACE_NOTE ||
-        item->category == TRACE_DONE) {
+    if (item->category == TRACE_SEGMENT) {
+        write_segment(out, item);
+    } else if (item->category == TRACE_TCP_STATE) {
+        write_key(out, "name");
+        write_string(out, "TCP state");
+        fputs(",\"transition\":", out);
+        write_transition(out, item->transition);
+    } else if (item->category == TRACE_TCP_INFO) {
+        write_tcp_info(out, item);
+    } else if (item->category == TRACE_KEYS || item->category == TRACE_NOTE ||
+               item->category == TRACE_DONE) {
         write_key(out, "name");
         write_string(out, item->name);
         write_key(out, "detail");
@@ -189,12 +291,32 @@ void trace_json_item(latch_tracer *tracer, const trace_item *item)
 void trace_json_finish(latch_tracer *tracer)
 {
     FILE *out = tracer->out;
+    trace_phase phases[3];
+    size_t count = trace_round_trip_phases(tracer, phases, 3);
+    for (size_t i = 0; i < count; i++) {
+        tracer->sequence++;
+        fputs("{\"conn\":", out);
+        write_string(out, tracer->label[0] ? tracer->label : NULL);
+        fprintf(out, ",\"seq\":%llu,\"t_us\":%lld,\"event\":\"round_trips\"",
+                (unsigned long long)tracer->sequence, (long long)phases[i].start_us);
+        write_key(out, "phase");
+        write_string(out, phases[i].key);
+        write_key(out, "name");
+        write_string(out, phases[i].name);
+        fprintf(out, ",\"round_trips\":%zu,\"time_us\":%lld", phases[i].round_trips,
+                (long long)phases[i].time_us);
+        write_key(out, "detail");
+        write_string(out, phases[i].detail);
+        fputs("}\n", out);
+    }
     fputs("{\"conn\":", out);
     write_string(out, tracer->label[0] ? tracer->label : NULL);
     fprintf(out,
             ",\"seq\":%llu,\"t_us\":%lld,\"event\":\"end\",\"events\":%llu,"
-            "\"messages\":%llu,\"records_c2s\":%zu,\"records_s2c\":%zu}\n",
+            "\"messages\":%llu,\"records_c2s\":%zu,\"records_s2c\":%zu,"
+            "\"segments_c2s\":%llu,\"segments_s2c\":%llu,\"retransmissions\":%llu}\n",
             (unsigned long long)tracer->sequence + 1, (long long)tracer->last_elapsed_us,
             (unsigned long long)tracer->sequence, (unsigned long long)tracer->messages,
-            tracer->records[1], tracer->records[0]);
+            tracer->records[1], tracer->records[0], (unsigned long long)tracer->segments[1],
+            (unsigned long long)tracer->segments[0], (unsigned long long)tracer->retransmissions);
 }

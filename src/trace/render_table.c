@@ -164,13 +164,66 @@ static void print_note_row(latch_tracer *tracer, const trace_item *item)
             COLUMN_DIRECTION + 2, "", paint(tracer, ANSI_DIM), text, paint(tracer, ANSI_RESET));
 }
 
+/* A TCP segment: no message number; "tcp" in the type column. */
+static void print_segment_row(latch_tracer *tracer, const trace_item *item)
+{
+    const latch_tcp_segment *segment = item->segment;
+    FILE *out = tracer->out;
+    char message[64], flags[48], meaning[1024];
+    size_t used = 0;
+    trace_tcp_flags_text(segment->flags, flags, sizeof flags);
+    snprintf(message, sizeof message, "TCP %s", flags);
+    meaning[0] = '\0';
+    trace_segment_text(segment, meaning, sizeof meaning, &used);
+    for (size_t i = 0; i < segment->transition_count; i++) {
+        trace_append(meaning, sizeof meaning, &used, "; ");
+        trace_transition_text(&segment->transitions[i], meaning, sizeof meaning, &used);
+    }
+    fprintf(out, "     %10.3f  %s", (double)item->elapsed_us / 1000.0,
+            paint(tracer, item->from_client ? ANSI_CYAN : ANSI_MAGENTA));
+    trace_write_padded(out, direction_text(item->from_client), COLUMN_DIRECTION);
+    fprintf(out, "%s  %s", paint(tracer, ANSI_RESET), paint(tracer, ANSI_DIM));
+    trace_write_padded(out, message, COLUMN_MESSAGE);
+    fprintf(out, "%s  ", paint(tracer, ANSI_RESET));
+    trace_write_padded(out, "tcp", COLUMN_TYPE);
+    if (segment->retransmission)
+        fprintf(out, " %sRETRANSMISSION%s", paint(tracer, ANSI_RED), paint(tracer, ANSI_RESET));
+    fprintf(out, " %s\n", meaning);
+}
+
+static void print_tcp_note_row(latch_tracer *tracer, const trace_item *item)
+{
+    char text[512];
+    size_t used = 0;
+    if (item->category == TRACE_TCP_STATE) {
+        trace_append(text, sizeof text, &used, "TCP state: ");
+        trace_transition_text(item->transition, text, sizeof text, &used);
+    } else {
+        const latch_tcp_info *info = item->tcp_info;
+        trace_append(text, sizeof text, &used,
+                     "TCP_INFO: %s, rtt %u.%03u ms (±%u.%03u ms), %u retransmitted, MSS %u",
+                     latch_tcp_state_name(info->state), info->rtt_us / 1000, info->rtt_us % 1000,
+                     info->rttvar_us / 1000, info->rttvar_us % 1000, info->total_retrans,
+                     info->snd_mss);
+        if (item->detail != NULL)
+            trace_append(text, sizeof text, &used, " (%s)", item->detail);
+    }
+    trace_make_printable(text);
+    fprintf(tracer->out, "     %10.3f  %*s%s· %s%s\n", (double)item->elapsed_us / 1000.0,
+            COLUMN_DIRECTION + 2, "", paint(tracer, ANSI_DIM), text, paint(tracer, ANSI_RESET));
+}
+
 void trace_table_item(latch_tracer *tracer, const trace_item *item)
 {
     if (item->category == TRACE_RECORD)
         return; /* folded into the footer count */
     print_header(tracer);
-    if (item->category == TRACE_KEYS || item->category == TRACE_NOTE ||
-        item->category == TRACE_DONE)
+    if (item->category == TRACE_SEGMENT)
+        print_segment_row(tracer, item);
+    else if (item->category == TRACE_TCP_STATE || item->category == TRACE_TCP_INFO)
+        print_tcp_note_row(tracer, item);
+    else if (item->category == TRACE_KEYS || item->category == TRACE_NOTE ||
+             item->category == TRACE_DONE)
         print_note_row(tracer, item);
     else
         print_message_row(tracer, item);
@@ -184,4 +237,11 @@ void trace_table_finish(latch_tracer *tracer)
     fprintf(tracer->out, "%s%llu messages; records: %zu (client → server %zu, server → client %zu)%s\n",
             paint(tracer, ANSI_DIM), (unsigned long long)tracer->messages, to_server + to_client,
             to_server, to_client, paint(tracer, ANSI_RESET));
+    if (tracer->segments[0] + tracer->segments[1] > 0)
+        fprintf(tracer->out,
+                "%s%llu TCP segments (client → server %llu, server → client %llu), %llu retransmitted%s\n",
+                paint(tracer, ANSI_DIM),
+                (unsigned long long)(tracer->segments[0] + tracer->segments[1]),
+                (unsigned long long)tracer->segments[1], (unsigned long long)tracer->segments[0],
+                (unsigned long long)tracer->retransmissions, paint(tracer, ANSI_RESET));
 }

@@ -90,6 +90,38 @@ static void add_to_flight(latch_tracer *tracer, const trace_item *item)
     }
 }
 
+/* Segments that shape the connection get a line: SYN, SYN-ACK, the ACK
+ * that completes the handshake, FIN, RST, retransmissions, and any segment
+ * that changes a state.  Data segments are the flights' business. */
+static void add_segment(latch_tracer *tracer, const trace_item *item)
+{
+    const latch_tcp_segment *segment = item->segment;
+    char flags[48];
+    size_t used = 0;
+    if (!(segment->flags & (LATCH_TCP_SYN | LATCH_TCP_FIN | LATCH_TCP_RST)) &&
+        !segment->retransmission && segment->transition_count == 0 &&
+        !(tracer->have_handshake_ack && tracer->handshake_ack_number == segment->number))
+        return;
+    trace_step *step = new_step(tracer, item->elapsed_us);
+    if (step == NULL)
+        return;
+    step->is_segment = 1;
+    step->outgoing = segment->outgoing;
+    step->from_client = item->from_client;
+    trace_tcp_flags_text(segment->flags, flags, sizeof flags);
+    trace_append(step->label, sizeof step->label, &used, "TCP %s", flags);
+    if (segment->payload_length > 0)
+        trace_append(step->label, sizeof step->label, &used, " %u B", segment->payload_length);
+    if (segment->retransmission)
+        trace_append(step->label, sizeof step->label, &used, " RETRANSMISSION");
+    for (size_t i = 0; i < segment->transition_count; i++) {
+        const latch_tcp_transition *t = &segment->transitions[i];
+        trace_append(step->label, sizeof step->label, &used, "%s%s %s → %s%s", i ? ", " : "; ",
+                     t->client ? "client" : "server", latch_tcp_state_name(t->from),
+                     latch_tcp_state_name(t->to), t->inferred ? " (inferred)" : "");
+    }
+}
+
 void trace_timeline_item(latch_tracer *tracer, const trace_item *item)
 {
     trace_step *step;
@@ -113,6 +145,28 @@ void trace_timeline_item(latch_tracer *tracer, const trace_item *item)
         if (step != NULL)
             trace_make_printable(step->label);
         break;
+    case TRACE_SEGMENT:
+        add_segment(tracer, item);
+        break;
+    case TRACE_TCP_STATE: case TRACE_TCP_INFO:
+        step = new_step(tracer, item->elapsed_us);
+        if (step != NULL) {
+            size_t used = 0;
+            if (item->category == TRACE_TCP_STATE) {
+                trace_append(step->label, sizeof step->label, &used, "TCP ");
+                trace_transition_text(item->transition, step->label, sizeof step->label, &used);
+            } else {
+                const latch_tcp_info *info = item->tcp_info;
+                trace_append(step->label, sizeof step->label, &used,
+                             "TCP_INFO: %s, rtt %u.%03u ms, %u retransmitted",
+                             latch_tcp_state_name(info->state), info->rtt_us / 1000,
+                             info->rtt_us % 1000, info->total_retrans);
+                if (item->detail != NULL)
+                    trace_append(step->label, sizeof step->label, &used, " (%s)", item->detail);
+            }
+            trace_make_printable(step->label);
+        }
+        break;
     default:
         break;
     }
@@ -120,10 +174,32 @@ void trace_timeline_item(latch_tracer *tracer, const trace_item *item)
 
 /* ---- printing ---- */
 
-static const char *gap_reason(const latch_tracer *tracer, size_t index)
+/* A segment: sent by us, or received after we sent something (a round trip). */
+static const char *segment_gap_reason(const latch_tracer *tracer, size_t index)
+{
+    const trace_step *step = &tracer->steps[index];
+    if (step->outgoing)
+        return step->from_client ? "sent by the client" : "sent by the server";
+    for (size_t i = index; i-- > 0;) {
+        const trace_step *previous = &tracer->steps[i];
+        int previous_outgoing;
+        if (previous->is_segment)
+            previous_outgoing = previous->outgoing;
+        else if (previous->is_flight && tracer->local_is_client >= 0)
+            previous_outgoing = previous->from_client == tracer->local_is_client;
+        else
+            continue;
+        return previous_outgoing ? "round trip" : "wait";
+    }
+    return "received";
+}
+
+const char *trace_step_gap_reason(const latch_tracer *tracer, size_t index)
 {
     const trace_step *step = &tracer->steps[index];
     const trace_step *previous_flight = NULL;
+    if (step->is_segment)
+        return segment_gap_reason(tracer, index);
     for (size_t i = index; i-- > 0;)
         if (tracer->steps[i].is_flight) {
             previous_flight = &tracer->steps[i];
@@ -169,9 +245,16 @@ static void print_step(latch_tracer *tracer, size_t index, int64_t gap, int64_t 
     trace_write_right_aligned(out, took, 10);
     fputs("  ", out);
     if (tracer->colour)
-        fputs(step->is_flight ? (step->from_client ? "\033[36m" : "\033[35m") : "\033[2m", out);
+        fputs(step->is_flight || step->is_segment ? (step->from_client ? "\033[36m" : "\033[35m")
+                                                  : "\033[2m",
+              out);
     write_bar(out, index == 0 ? 0 : gap, largest_gap);
     fputs(tracer->colour ? "\033[0m  " : "  ", out);
+    if (step->is_segment) {
+        fprintf(out, "%s  %s (%s)\n", step->from_client ? "client → server" : "server → client",
+                step->label, trace_step_gap_reason(tracer, index));
+        return;
+    }
     if (!step->is_flight) {
         fprintf(out, "· %s\n", step->label);
         return;
@@ -183,7 +266,7 @@ static void print_step(latch_tracer *tracer, size_t index, int64_t gap, int64_t 
         trace_duration_text(step->end_us - step->start_us, took, sizeof took);
         fprintf(out, " over %s", took);
     }
-    fprintf(out, "; %s)\n", gap_reason(tracer, index));
+    fprintf(out, "; %s)\n", trace_step_gap_reason(tracer, index));
 }
 
 /* "handshake 1.234 ms, 2 round trips": first flight to handshake complete. */
@@ -198,7 +281,7 @@ static void print_handshake_summary(latch_tracer *tracer)
             continue;
         if (first == NULL)
             first = step;
-        round_trips += i > 0 && strcmp(gap_reason(tracer, i), "round trip") == 0;
+        round_trips += i > 0 && strcmp(trace_step_gap_reason(tracer, i), "round trip") == 0;
     }
     if (!tracer->handshake_done || first == NULL)
         return;
@@ -207,6 +290,23 @@ static void print_handshake_summary(latch_tracer *tracer)
     trace_write_right_aligned(tracer->out, text, 10);
     fprintf(tracer->out, "  TLS handshake, %zu round trip%s\n", round_trips,
             round_trips == 1 ? "" : "s");
+}
+
+/* "100.412 ms  TCP handshake, 1 round trip (SYN → SYN-ACK)" */
+static void print_phase(latch_tracer *tracer, const char *key)
+{
+    trace_phase phases[3];
+    char text[32];
+    size_t count = trace_round_trip_phases(tracer, phases, 3);
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(phases[i].key, key) != 0)
+            continue;
+        trace_duration_text(phases[i].time_us, text, sizeof text);
+        fprintf(tracer->out, "%13s  ", "");
+        trace_write_right_aligned(tracer->out, text, 10);
+        fprintf(tracer->out, "  %s, %zu round trip%s (%s)\n", phases[i].name, phases[i].round_trips,
+                phases[i].round_trips == 1 ? "" : "s", phases[i].detail);
+    }
 }
 
 void trace_timeline_finish(latch_tracer *tracer)
@@ -237,5 +337,7 @@ void trace_timeline_finish(latch_tracer *tracer)
     trace_write_right_aligned(out, text, 10);
     fprintf(out, "  total over %zu step%s\n", tracer->step_count,
             tracer->step_count == 1 ? "" : "s");
+    print_phase(tracer, "tcp");
     print_handshake_summary(tracer);
+    print_phase(tracer, "http");
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "latch/latch.h"
+#include "latch/tcp.h"
 #include "latch/trace.h"
 
 /* ---- decoded fields of one handshake message ---- */
@@ -78,7 +79,10 @@ void trace_scheme_name(uint16_t scheme, char *out, size_t out_size);
 
 enum trace_category {
     TRACE_HANDSHAKE, TRACE_RECORD, TRACE_CCS, TRACE_ALERT, TRACE_APP_DATA,
-    TRACE_KEYS, TRACE_NOTE, TRACE_DONE
+    TRACE_KEYS, TRACE_NOTE, TRACE_DONE,
+    TRACE_SEGMENT,      /* a TCP segment (latch_tracer_segment) */
+    TRACE_TCP_STATE,    /* a TCP state change known only at the end (latch_tracer_tcp_transitions) */
+    TRACE_TCP_INFO      /* TCP_INFO instead of segments (latch_tracer_tcp_info) */
 };
 
 /* One event, normalized for the renderers. */
@@ -91,15 +95,19 @@ typedef struct trace_item {
     int encrypted;
     const char *name, *detail;
     const trace_fields *fields; /* handshake messages only */
+    const latch_tcp_segment *segment;       /* TRACE_SEGMENT */
+    const latch_tcp_transition *transition; /* TRACE_TCP_STATE */
+    const latch_tcp_info *tcp_info;         /* TRACE_TCP_INFO */
 } trace_item;
 
 /* A timeline entry: a flight (consecutive messages one way) or a step note. */
 typedef struct trace_step {
     int is_flight, from_client;
+    int is_segment, outgoing;   /* a TCP segment (SYN, FIN, RST, retransmission...) */
     int64_t start_us, end_us;
     size_t messages;
     uint64_t bytes;
-    char label[192];
+    char label[256];
     char last_name[48];
     size_t repeat;              /* times last_name came in a row */
 } trace_step;
@@ -124,8 +132,55 @@ struct latch_tracer {
     size_t step_count, step_capacity;
     int handshake_done;
     int64_t handshake_done_us;
+    char handshake_flow[96];    /* the "done" event's detail */
+    /* TCP (src/trace/render_tcp.c) */
+    latch_tcp_capture *capture; /* latch_tracer_attach_tcp: drained before each item */
+    int draining;
+    uint64_t segments[2];       /* by direction: [1] client -> server */
+    uint64_t retransmissions;
+    int have_syn, have_synack, have_handshake_ack;
+    int syn_outgoing;           /* we sent the SYN (client side of the capture) */
+    int64_t syn_us, synack_us, handshake_ack_us;
+    uint32_t handshake_ack_number; /* the segment that completed the three-way handshake */
+    unsigned syn_retransmissions;
+    int have_dns, have_connect; /* caller notes, the TCP phase without a capture */
+    int64_t dns_us, connect_us;
+    int have_app_sent, have_app_reply;
+    int64_t app_sent_us, app_reply_us;
+    int tcp_info_seen;
 };
 
+/* One line of the round-trip report. */
+typedef struct trace_phase {
+    const char *key;            /* "tcp", "tls", "http" */
+    const char *name;           /* "TCP handshake", ... */
+    size_t round_trips;
+    int64_t start_us, time_us;
+    char detail[128];
+} trace_phase;
+
+/* The phases seen so far (at most 3); see docs/TRACE.md. */
+size_t trace_round_trip_phases(latch_tracer *tracer, trace_phase *out, size_t max);
+/* "SYN", "SYN, ACK", "PSH, ACK"... */
+void trace_tcp_flags_text(uint8_t flags, char *out, size_t out_size);
+/* "seq 1, ack 1, win 502 (64256 B), len 517; MSS 1460, ..." */
+void trace_segment_text(const latch_tcp_segment *segment, char *out, size_t out_size,
+                        size_t *used);
+/* "client SYN_SENT → ESTABLISHED (got SYN-ACK)" */
+void trace_transition_text(const latch_tcp_transition *transition, char *out,
+                           size_t out_size, size_t *used);
+/* Gap reason of a timeline step ("round trip", "client think time"...). */
+const char *trace_step_gap_reason(const latch_tracer *tracer, size_t index);
+/* Drain an attached capture into the tracer (before each item, at finish). */
+void trace_tcp_drain(latch_tracer *tracer);
+void trace_tcp_finish(latch_tracer *tracer);
+/* Bookkeeping shared by every format (phases, counts). */
+void trace_tcp_account(latch_tracer *tracer, const trace_item *item);
+
+/* Count, account and render one item (src/trace/tracer.c). */
+void trace_render(latch_tracer *tracer, const trace_item *item);
+/* Microseconds since the tracer's first item (sets the origin). */
+int64_t trace_elapsed(latch_tracer *tracer, uint64_t time_us);
 void trace_table_item(latch_tracer *tracer, const trace_item *item);
 void trace_table_finish(latch_tracer *tracer);
 void trace_json_item(latch_tracer *tracer, const trace_item *item);

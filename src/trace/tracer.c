@@ -52,6 +52,11 @@ static int64_t elapsed_since_origin(latch_tracer *tracer, uint64_t time_us)
     return -(int64_t)(tracer->origin_us - time_us);
 }
 
+int64_t trace_elapsed(latch_tracer *tracer, uint64_t time_us)
+{
+    return elapsed_since_origin(tracer, time_us);
+}
+
 /* The first sent or received thing tells which side we are watching. */
 static void learn_local_side(latch_tracer *tracer, const latch_event *event)
 {
@@ -134,16 +139,19 @@ static int classify(latch_tracer *tracer, const latch_event *event, trace_item *
     }
 }
 
-static void render(latch_tracer *tracer, const trace_item *item)
+/* Every format keeps the timeline's steps: the round-trip report uses them. */
+void trace_render(latch_tracer *tracer, const trace_item *item)
 {
     tracer->sequence++;
     tracer->last_elapsed_us = item->elapsed_us;
     if (item->category == TRACE_HANDSHAKE || item->category == TRACE_CCS ||
         item->category == TRACE_ALERT || item->category == TRACE_APP_DATA)
         tracer->messages++;
+    trace_tcp_account(tracer, item);
+    trace_timeline_item(tracer, item);
     switch (tracer->format) {
     case LATCH_TRACE_TABLE: trace_table_item(tracer, item); break;
-    case LATCH_TRACE_TIMELINE: trace_timeline_item(tracer, item); break;
+    case LATCH_TRACE_TIMELINE: break;
     case LATCH_TRACE_JSON: trace_json_item(tracer, item); break;
     }
 }
@@ -154,6 +162,7 @@ void latch_tracer_observe(void *arg, const latch_event *event)
     trace_item item;
     if (tracer == NULL || event == NULL || tracer->finished)
         return;
+    trace_tcp_drain(tracer);
     memset(&item, 0, sizeof item);
     item.event = event;
     item.elapsed_us = elapsed_since_origin(tracer, event->time_us);
@@ -161,7 +170,7 @@ void latch_tracer_observe(void *arg, const latch_event *event)
     item.detail = event->detail;
     learn_local_side(tracer, event);
     if (classify(tracer, event, &item))
-        render(tracer, &item);
+        trace_render(tracer, &item);
 }
 
 void latch_tracer_note(latch_tracer *tracer, uint64_t time_us, const char *step,
@@ -170,18 +179,20 @@ void latch_tracer_note(latch_tracer *tracer, uint64_t time_us, const char *step,
     trace_item item;
     if (tracer == NULL || tracer->finished)
         return;
+    trace_tcp_drain(tracer);
     memset(&item, 0, sizeof item);
     item.category = TRACE_NOTE;
     item.elapsed_us = elapsed_since_origin(tracer, time_us);
     item.name = step != NULL ? step : "note";
     item.detail = detail;
-    render(tracer, &item);
+    trace_render(tracer, &item);
 }
 
 void latch_tracer_finish(latch_tracer *tracer)
 {
     if (tracer == NULL || tracer->finished)
         return;
+    trace_tcp_finish(tracer);
     switch (tracer->format) {
     case LATCH_TRACE_TABLE: trace_table_finish(tracer); break;
     case LATCH_TRACE_TIMELINE: trace_timeline_finish(tracer); break;

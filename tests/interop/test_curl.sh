@@ -8,7 +8,7 @@
 #   curl --tls-max 1.2: token.txt; 1 MiB; two URLs on one command line
 #         (keep-alive or reconnect, both fine); 404 -> curl -f exit 22
 #   latch get: token.txt body; 1 MiB byte-exact; --tls-min/--tls-max 1.2;
-#         404 -> exit 22
+#         --fail 404 -> exit 22 (without --fail: exit 0, as curl)
 # plus one clean-log/SIGTERM cell per latch serve.  Total 44 cells.
 . "$(dirname "$0")/lib.sh"
 
@@ -66,8 +66,8 @@ for cert in "${CERTS_ECDSA[@]}" "${CERTS_RSA[@]}"; do
   run_client "latch-tls12-$cert" /dev/null "$LATCH" get --cacert "$PKI/ca.pem" --tls-min 1.2 --tls-max 1.2 \
     "$base/token.txt"
   check "$cert/latch get --tls-min 1.2 --tls-max 1.2" 0 "$ROOT/token.txt"
-  run_client "latch-404-$cert" /dev/null "$LATCH" get --cacert "$PKI/ca.pem" "$base/no-such-file.txt"
-  check "$cert/latch get 404 -> exit 22" 22
+  run_client "latch-404-$cert" /dev/null "$LATCH" get --cacert "$PKI/ca.pem" --fail "$base/no-such-file.txt"
+  check "$cert/latch get --fail 404 -> exit 22" 22
 
   stop_latch_serve "$srv" "$PEER_PID"
 done
