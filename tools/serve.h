@@ -92,7 +92,10 @@ struct serve_config_ref *serve_config_acquire(struct serve_shared *shared);
 void serve_access_log_write(struct serve_shared *shared, const char *line, size_t length);
 
 /* What an epoll registration points at. */
-enum serve_tag_kind { SERVE_TAG_LISTENER, SERVE_TAG_STOP, SERVE_TAG_CLIENT, SERVE_TAG_BACKEND };
+enum serve_tag_kind {
+    SERVE_TAG_LISTENER, SERVE_TAG_STOP, SERVE_TAG_CLIENT, SERVE_TAG_BACKEND,
+    SERVE_TAG_CAPTURE /* --trace: the listening port's TCP segments */
+};
 struct serve_conn;
 struct serve_tag {
     enum serve_tag_kind kind;
@@ -113,6 +116,11 @@ struct serve_worker {
     latch_http_request request;       /* parser scratch (4 KiB: not on the stack) */
     pthread_t thread;
     int thread_started;
+    /* --trace: TCP segments of the listening port (serve_conn.c) */
+    latch_tcp_capture *tcp_capture;   /* NULL: not tracing, or refused */
+    int tcp_capture_errno;            /* why it was refused */
+    struct serve_tag capture_tag;
+    struct serve_trace_linger *lingering; /* closed, their TCP close still traced */
     int status;                       /* exit code of the worker */
 };
 
@@ -125,6 +133,7 @@ struct serve_conn {
     struct serve_config_ref *config;
     latch_conn *tls;
     latch_tracer *tracer;      /* --trace, or NULL */
+    latch_tcp_capture *tcp;    /* --trace: its segments (from the worker's capture), or NULL */
     char peer[80];
     unsigned interest;         /* epoll events registered for fd */
     uint64_t opened_ms, last_active_ms;
@@ -181,6 +190,18 @@ void serve_conn_abort(struct serve_conn *conn);
 void serve_conn_destroy(struct serve_conn *conn);
 /* Free the graveyard (after an event batch, when no event can point at it). */
 void serve_conn_bury(struct serve_worker *worker);
+
+/* --trace and TCP (serve_conn.c): the worker's capture of its listening
+ * port (the handshake segments of each connection, kept until accept), its
+ * segments routed to the connections' tracers, and the tracers of closed
+ * connections kept (at most 3 s) until their TCP close is seen. */
+struct serve_trace_linger;
+void serve_trace_open(struct serve_worker *worker);
+void serve_trace_segments(struct serve_worker *worker);
+void serve_trace_sweep(struct serve_worker *worker, int all);
+/* How long epoll may wait (at most longest ms) before a closed connection's trace is due. */
+int serve_trace_wait_ms(const struct serve_worker *worker, int longest);
+void serve_trace_close(struct serve_worker *worker);
 
 /* The TLS side shared by serve and proxy (serve_conn.c). */
 void serve_tls_receive(struct serve_conn *conn);

@@ -29,30 +29,199 @@ uint64_t serve_now_ms(void)
     return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
 }
 
-/* --trace: a tracer labelled "conn N" watching this connection only. */
+/* --trace: a tracer labelled "conn N" watching this connection only, with
+ * its TCP segments from the worker's listening capture (the SYN, SYN-ACK and
+ * ACK came before accept(): the capture kept them), or TCP_INFO without one. */
+enum { TRACE_LINGER_MS = 3000, TRACE_TIME_WAIT_GRACE_MS = 20 };
+
+struct serve_trace_linger {
+    struct serve_trace_linger *next;
+    latch_tracer *tracer;
+    latch_tcp_capture *tcp;
+    uint64_t deadline_ms;
+    int time_wait; /* the server reached TIME_WAIT: its last ACK, then done */
+};
+
+void serve_trace_open(struct serve_worker *worker)
+{
+    struct sockaddr_storage local;
+    socklen_t length = sizeof local;
+    worker->tcp_capture = NULL;
+    worker->tcp_capture_errno = 0;
+    if (!worker->shared->options->trace || worker->listen_fd < 0)
+        return;
+    if (getsockname(worker->listen_fd, (struct sockaddr *)&local, &length) != 0)
+        worker->tcp_capture = NULL;
+    else
+        worker->tcp_capture = latch_tcp_capture_start_listening((struct sockaddr *)&local);
+    if (worker->tcp_capture == NULL) {
+        worker->tcp_capture_errno = errno;
+        if (worker->index == 0)
+            fprintf(stderr, "latch %s: --trace: TCP segments not visible (packet capture: %s%s); "
+                            "TCP_INFO instead\n",
+                    worker->shared->options->command, strerror(errno),
+                    errno == EPERM || errno == EACCES ? "; needs CAP_NET_RAW" : "");
+        return;
+    }
+    worker->capture_tag = (struct serve_tag){SERVE_TAG_CAPTURE, NULL};
+    struct epoll_event event = {.events = EPOLLIN};
+    event.data.ptr = &worker->capture_tag;
+    if (epoll_ctl(worker->epoll_fd, EPOLL_CTL_ADD, latch_tcp_capture_fd(worker->tcp_capture),
+                  &event) != 0) {
+        worker->tcp_capture_errno = errno;
+        latch_tcp_capture_stop(worker->tcp_capture);
+        worker->tcp_capture = NULL;
+    }
+}
+
 static void start_trace(struct serve_conn *conn)
 {
     const struct serve_options *options = conn->worker->shared->options;
-    char label[32];
+    struct serve_worker *worker = conn->worker;
+    char label[32], why[200];
+    int capture_errno = worker->tcp_capture_errno;
     if (!options->trace)
         return;
     snprintf(label, sizeof label, "conn %lu", conn->id);
     conn->tracer = latch_tracer_new(options->trace_format, stderr, label);
     if (conn->tracer == NULL)
         return;
+    if (worker->tcp_capture != NULL) {
+        conn->tcp = latch_tcp_capture_claim(worker->tcp_capture, conn->fd);
+        if (conn->tcp != NULL)
+            latch_tracer_attach_tcp(conn->tracer, conn->tcp);
+        else
+            capture_errno = errno;
+    }
+    /* the note drains the kept segments first: SYN, SYN-ACK, ACK, then "accepted" */
     latch_tracer_note(conn->tracer, latch_trace_now_us(), "accepted", conn->peer);
+    if (conn->tcp != NULL &&
+        latch_tcp_tracker_state(latch_tcp_capture_tracker(conn->tcp), 0) == LATCH_TCP_UNKNOWN)
+        latch_tracer_note(conn->tracer, latch_trace_now_us(), "TCP capture",
+                          "the three-way handshake was not seen (the connection was older than "
+                          "the capture, or its SYN was forgotten); segments from accept() on");
+    if (conn->tcp == NULL) {
+        latch_tcp_info info;
+        snprintf(why, sizeof why,
+                 "TCP segments not visible: packet capture %s (%s%s); the handshake was before "
+                 "accept()",
+                 worker->tcp_capture != NULL ? "of this connection failed" : "refused",
+                 strerror(capture_errno),
+                 capture_errno == EPERM || capture_errno == EACCES ? "; needs CAP_NET_RAW" : "");
+        if (latch_tcp_info_get(conn->fd, &info) == 0)
+            latch_tracer_tcp_info(conn->tracer, latch_trace_now_us(), &info, why);
+    }
     latch_conn_set_observer(conn->tls, latch_tracer_observe, conn->tracer);
+}
+
+/* Without segments: what TCP_INFO says just before close() (CLOSE_WAIT
+ * when the client closed first). */
+static void trace_before_close(struct serve_conn *conn)
+{
+    latch_tcp_info info;
+    if (conn->tracer == NULL || conn->tcp != NULL)
+        return;
+    if (latch_tcp_info_get(conn->fd, &info) == 0)
+        latch_tracer_tcp_info(conn->tracer, latch_trace_now_us(), &info,
+                              "TCP segments not visible: the state before close()");
+}
+
+static void trace_done(latch_tracer *tracer, latch_tcp_capture *tcp)
+{
+    latch_tracer_finish(tracer); /* the last segments, end-of-capture states */
+    latch_tracer_free(tracer);
+    latch_tcp_capture_stop(tcp);
 }
 
 static void finish_trace(struct serve_conn *conn)
 {
     if (conn->tracer == NULL)
         return;
+    if (conn->tcp != NULL)
+        latch_tracer_feed_tcp(&conn->tracer, 1, conn->tcp, 0); /* the tracker up to now */
+    int reset = conn->tcp != NULL && latch_tcp_tracker_state(latch_tcp_capture_tracker(conn->tcp),
+                                                             0) == LATCH_TCP_CLOSED;
     latch_tracer_note(conn->tracer, latch_trace_now_us(), "closed",
-                      conn->close_queued ? "close_notify, FIN" : "FIN");
-    latch_tracer_finish(conn->tracer);
-    latch_tracer_free(conn->tracer);
+                      reset ? "socket closed after the reset: nothing more sent"
+                      : conn->close_queued ? "close_notify, FIN" : "FIN");
+    struct serve_trace_linger *linger =
+        conn->tcp != NULL ? calloc(1, sizeof *linger) : NULL;
+    if (linger != NULL) {
+        /* the FIN/ACK exchange comes after close(): keep tracing it */
+        linger->tracer = conn->tracer;
+        linger->tcp = conn->tcp;
+        linger->deadline_ms = serve_now_ms() + TRACE_LINGER_MS;
+        linger->next = conn->worker->lingering;
+        conn->worker->lingering = linger;
+        serve_trace_sweep(conn->worker, 0); /* closed already: done */
+    } else {
+        trace_done(conn->tracer, conn->tcp);
+    }
     conn->tracer = NULL;
+    conn->tcp = NULL;
+}
+
+void serve_trace_sweep(struct serve_worker *worker, int all)
+{
+    uint64_t now = serve_now_ms();
+    for (struct serve_trace_linger **at = &worker->lingering, *linger; (linger = *at) != NULL;) {
+        latch_tracer_feed_tcp(&linger->tracer, 1, linger->tcp, 0);
+        int state = latch_tcp_tracker_state(latch_tcp_capture_tracker(linger->tcp), 0);
+        if (state == LATCH_TCP_TIME_WAIT && !linger->time_wait) {
+            linger->time_wait = 1; /* its last ACK is on its way */
+            if (linger->deadline_ms > now + TRACE_TIME_WAIT_GRACE_MS)
+                linger->deadline_ms = now + TRACE_TIME_WAIT_GRACE_MS;
+        }
+        if (!all && state != LATCH_TCP_CLOSED && now < linger->deadline_ms) {
+            at = &linger->next;
+            continue;
+        }
+        *at = linger->next;
+        if (state == LATCH_TCP_TIME_WAIT)
+            latch_tracer_note(linger->tracer, latch_trace_now_us(), "TCP TIME_WAIT",
+                              "the kernel keeps the connection 60 s (2 MSL) before CLOSED; "
+                              "the trace ends here");
+        else if (state != LATCH_TCP_CLOSED)
+            latch_tracer_note(linger->tracer, latch_trace_now_us(), "TCP capture",
+                              all ? "server stopping: the close was not seen to its end"
+                                  : "the close did not finish within 3 s; the trace ends here");
+        trace_done(linger->tracer, linger->tcp);
+        free(linger);
+    }
+}
+
+/* The capture fd is readable: route the segments to the connections'
+ * tracers now (an idle connection's FIN shows without waiting for an event). */
+void serve_trace_segments(struct serve_worker *worker)
+{
+    latch_tcp_segment none;
+    if (worker->tcp_capture == NULL)
+        return;
+    (void)latch_tcp_capture_poll(worker->tcp_capture, &none, 1);
+    for (struct serve_conn *conn = worker->connections; conn != NULL; conn = conn->next)
+        if (conn->tracer != NULL && conn->tcp != NULL)
+            latch_tracer_feed_tcp(&conn->tracer, 1, conn->tcp, 0);
+    serve_trace_sweep(worker, 0);
+}
+
+int serve_trace_wait_ms(const struct serve_worker *worker, int longest)
+{
+    uint64_t now = serve_now_ms();
+    int wait = longest;
+    for (const struct serve_trace_linger *linger = worker->lingering; linger != NULL;
+         linger = linger->next) {
+        uint64_t left = linger->deadline_ms > now ? linger->deadline_ms - now : 0;
+        if (left < (uint64_t)wait)
+            wait = (int)left + 1;
+    }
+    return wait;
+}
+
+void serve_trace_close(struct serve_worker *worker)
+{
+    serve_trace_sweep(worker, 1);
+    latch_tcp_capture_stop(worker->tcp_capture);
+    worker->tcp_capture = NULL;
 }
 
 static void link_connection(struct serve_worker *worker, struct serve_conn *conn)
@@ -112,6 +281,7 @@ void serve_conn_destroy(struct serve_conn *conn)
         conn->next->prev = conn->prev;
     worker->connection_count--;
     atomic_fetch_sub(&worker->shared->connections, 1);
+    trace_before_close(conn);
     close(conn->fd); /* also leaves the epoll set */
     proxy_conn_release(conn);
     latch_http_reply_release(&conn->reply);

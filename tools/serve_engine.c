@@ -112,6 +112,7 @@ static int setup_worker(struct serve_worker *worker)
                 strerror(errno));
         return CLI_EXIT_FAILURE;
     }
+    serve_trace_open(worker); /* --trace: the listening port's TCP segments */
     return 0;
 }
 
@@ -198,6 +199,8 @@ static int run_batch(struct serve_worker *worker, int timeout_ms)
             accept_connections(worker);
         else if (tag->kind == SERVE_TAG_STOP)
             begin_stop(worker);
+        else if (tag->kind == SERVE_TAG_CAPTURE)
+            serve_trace_segments(worker);
         else
             serve_conn_handle(tag, events[i].events);
     }
@@ -213,14 +216,16 @@ static void *worker_main(void *arg)
     for (;;) {
         if (atomic_load(&shared->stopping))
             begin_stop(worker);
-        if (worker->stopping && (worker->connection_count == 0 ||
+        if (worker->stopping && ((worker->connection_count == 0 && worker->lingering == NULL) ||
                                  atomic_load(&shared->aborting) ||
                                  serve_now_ms() >= worker->stop_deadline_ms))
             break;
-        if (run_batch(worker, SWEEP_INTERVAL_MS) != 0) {
+        if (run_batch(worker, serve_trace_wait_ms(worker, SWEEP_INTERVAL_MS)) != 0) {
             worker->status = CLI_EXIT_FAILURE;
             break;
         }
+        if (worker->lingering != NULL)
+            serve_trace_sweep(worker, 0);
         if (serve_now_ms() - last_sweep >= SWEEP_INTERVAL_MS) {
             serve_conn_sweep(worker);
             serve_conn_bury(worker);
@@ -228,6 +233,7 @@ static void *worker_main(void *arg)
         }
     }
     abort_all(worker);
+    serve_trace_close(worker);
     return NULL;
 }
 
@@ -397,6 +403,7 @@ static void close_workers(struct serve_worker *workers, long count)
     for (long i = 0; i < count; i++) {
         if (workers[i].thread_started)
             pthread_join(workers[i].thread, NULL);
+        serve_trace_close(&workers[i]);
         if (workers[i].listen_fd >= 0)
             close(workers[i].listen_fd);
         if (workers[i].epoll_fd >= 0)

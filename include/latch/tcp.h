@@ -178,7 +178,8 @@ latch_tcp_capture *latch_tcp_capture_start_for(const struct sockaddr *local,
 /** Read what has arrived (never blocks): copies up to max segments into out,
  * oldest first, and returns how many (0: nothing new). */
 size_t latch_tcp_capture_poll(latch_tcp_capture *capture, latch_tcp_segment *out, size_t max);
-/** A file descriptor that becomes readable when segments arrive (for poll/epoll). */
+/** A file descriptor that becomes readable when segments arrive (for poll/epoll);
+ *  a claimed flow: its listening capture's. */
 int latch_tcp_capture_fd(const latch_tcp_capture *capture);
 /** The list's bound (unread segments kept); default 8192.  Segments beyond it
  * are counted in dropped, not stored. */
@@ -194,6 +195,42 @@ const char *latch_tcp_capture_description(const latch_tcp_capture *capture);
 /** Stop the capture and free it, with its tracker (NULL is fine).  Detach
  *  it from tracers first (after latch_tracer_finish). */
 void latch_tcp_capture_stop(latch_tcp_capture *capture);
+
+/* ---- a server: one capture for a listening port ---------------------------
+ *
+ * The three-way handshake happens before accept() returns, so a capture
+ * started on the accepted socket never sees it.  A listening capture is
+ * started once, on the listening address (getsockname of the listening
+ * socket), and sorts every segment of that port by peer: a connection's
+ * first SYN opens a pending flow that keeps its segments (the SYN, SYN-ACK,
+ * ACK and often the ClientHello) until the server accepts it; then
+ * latch_tcp_capture_claim() turns the flow into a capture of that
+ * connection alone, with all it kept, fed by the listening capture from
+ * then on (its latch_tcp_capture_poll reads the shared ring; its fd is the
+ * listening capture's).  Pending flows are bounded: at most 256 (the oldest
+ * goes first), 32 segments each, forgotten after 10 s (an accept() that
+ * never came, or another SO_REUSEPORT socket's connection);
+ * latch_tcp_capture_set_pending_limits changes that.  Segments of a
+ * connection whose SYN was not seen (older than the capture, or forgotten)
+ * are ignored until it is claimed.  One address family: an IPv4 client on a
+ * dual-stack IPv6 socket bound to :: is not seen (claim fails with
+ * EAFNOSUPPORT).  Same thread rules as any capture: the listening capture
+ * and its flows are used by one thread. */
+
+/** A capture of every connection to a listening port (local: the listening
+ *  socket's address; the wildcard address matches the port alone).  Its own
+ *  latch_tcp_capture_poll returns nothing: it routes what arrived to the
+ *  flows.  NULL with errno (EPERM/EACCES without CAP_NET_RAW).  Stop it
+ *  after, or before, its claimed flows: a flow outliving it gets nothing new. */
+latch_tcp_capture *latch_tcp_capture_start_listening(const struct sockaddr *local);
+/** Bounds of the connections not yet accepted (0 keeps a bound as it is). */
+void latch_tcp_capture_set_pending_limits(latch_tcp_capture *listening, size_t max_connections,
+                                          size_t max_segments, unsigned max_age_ms);
+/** The accepted connection accepted_fd as a capture of its own, with the
+ * segments kept since its SYN, its tracker set to the server side.  Never
+ * blocks.  Stop it with latch_tcp_capture_stop (it may outlive the accepted
+ * socket: the close handshake comes after close()).  NULL with errno. */
+latch_tcp_capture *latch_tcp_capture_claim(latch_tcp_capture *listening, int accepted_fd);
 
 /** socket + bind (the source address towards remote, port 0) + capture +
  * connect (bounded by timeout_ms, 0 = no bound), TCP_NODELAY.  *capture_out is the capture, or NULL when it could

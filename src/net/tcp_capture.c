@@ -41,6 +41,10 @@
 #include <unistd.h>
 
 #define DEFAULT_LIMIT 8192
+/* a listening capture: connections not yet accepted */
+#define DEFAULT_MAX_PENDING 256       /* connections */
+#define DEFAULT_PENDING_SEGMENTS 32   /* segments each (the handshake and the first flight) */
+#define DEFAULT_PENDING_AGE_MS 10000  /* then forgotten (another worker's, or never accepted) */
 #define FRAME_SIZE 4096u
 #define BLOCK_SIZE FRAME_SIZE
 #define BLOCK_COUNT 1024 /* 1024 frames, 4 MiB, in single pages (cheap to allocate) */
@@ -72,7 +76,26 @@ struct latch_tcp_capture {
     uint8_t *ring_map;            /* the PACKET_RX_RING */
     size_t ring_map_size, frame;  /* next frame to look at */
     char description[160];
+    /* a listening capture (latch_tcp_capture_start_listening) routes each
+     * connection's segments to a flow: a capture without a socket of its
+     * own.  Flows not yet claimed are pending (oldest first, bounded in
+     * number, segments and age); claimed ones belong to the caller. */
+    int listening;
+    latch_tcp_capture *pending_head, *pending_tail, *claimed_head;
+    size_t pending_count, max_pending, pending_segments;
+    uint64_t pending_age_us;
+    uint64_t evicted;             /* pending flows dropped (full, or too old) */
+    latch_tcp_capture *parent;    /* a flow: its listening capture (NULL once it stopped) */
+    latch_tcp_capture *flow_prev, *flow_next;
+    int claimed;
+    uint64_t created_us;          /* a flow: its first segment (CLOCK_MONOTONIC µs) */
+    uint64_t parent_dropped_at_start; /* the listening capture's drops before this flow */
 };
+
+static void drain(latch_tcp_capture *capture);
+static uint64_t clock_ns(clockid_t clock);
+static latch_tcp_capture *find_flow(latch_tcp_capture *capture, const uint8_t *own,
+                                    const uint8_t *peer, uint16_t peer_port, int claimed);
 
 /* ---- addresses ---- */
 
@@ -360,10 +383,197 @@ latch_tcp_capture *latch_tcp_capture_start(int connected_fd)
     return latch_tcp_capture_start_for((struct sockaddr *)&local, (struct sockaddr *)&remote);
 }
 
+/* ---- flows of a listening capture ---- */
+
+static void flow_link_pending(latch_tcp_capture *parent, latch_tcp_capture *flow)
+{
+    flow->parent = parent;
+    flow->claimed = 0;
+    flow->flow_next = NULL;
+    flow->flow_prev = parent->pending_tail;
+    if (parent->pending_tail != NULL)
+        parent->pending_tail->flow_next = flow;
+    else
+        parent->pending_head = flow;
+    parent->pending_tail = flow;
+    parent->pending_count++;
+}
+
+static void flow_link_claimed(latch_tcp_capture *parent, latch_tcp_capture *flow)
+{
+    flow->parent = parent;
+    flow->claimed = 1;
+    flow->flow_prev = NULL;
+    flow->flow_next = parent->claimed_head;
+    if (parent->claimed_head != NULL)
+        parent->claimed_head->flow_prev = flow;
+    parent->claimed_head = flow;
+}
+
+/* Out of its parent's list (the parent pointer stays). */
+static void flow_unlink(latch_tcp_capture *flow)
+{
+    latch_tcp_capture *parent = flow->parent;
+    if (parent == NULL)
+        return;
+    if (flow->flow_prev != NULL)
+        flow->flow_prev->flow_next = flow->flow_next;
+    else if (flow->claimed)
+        parent->claimed_head = flow->flow_next;
+    else
+        parent->pending_head = flow->flow_next;
+    if (flow->flow_next != NULL)
+        flow->flow_next->flow_prev = flow->flow_prev;
+    else if (!flow->claimed)
+        parent->pending_tail = flow->flow_prev;
+    if (!flow->claimed)
+        parent->pending_count--;
+    flow->flow_prev = flow->flow_next = NULL;
+}
+
+/* A flow for one connection of parent's port: own and peer are 16-byte
+ * address buffers (IPv4 in the first 4).  Not linked; no tracker yet. */
+static latch_tcp_capture *flow_new(latch_tcp_capture *parent, const uint8_t *own, int own_any,
+                                   const uint8_t *peer, uint16_t peer_port, uint64_t time_us)
+{
+    latch_tcp_capture *flow = calloc(1, sizeof *flow);
+    if (flow == NULL)
+        return NULL;
+    flow->fd = -1;
+    flow->family = parent->family;
+    memcpy(flow->local_addr, own, 16);
+    flow->local_any = own_any;
+    flow->local_port = parent->local_port;
+    memcpy(flow->remote_addr, peer, 16);
+    flow->remote_port = peer_port;
+    flow->locked = 1;
+    flow->limit = parent->pending_segments;
+    flow->parent = parent;
+    flow->created_us = time_us;
+    flow->parent_dropped_at_start = parent->dropped;
+    describe(flow);
+    return flow;
+}
+
+static void flow_free(latch_tcp_capture *flow)
+{
+    latch_tcp_tracker_free(flow->tracker);
+    free(flow->ring);
+    free(flow);
+}
+
+/* Pending flows older than the bound are forgotten (the connection was
+ * another worker's, or never accepted). */
+static void expire_pending(latch_tcp_capture *capture, uint64_t now_us)
+{
+    while (capture->pending_head != NULL &&
+           now_us - capture->pending_head->created_us > capture->pending_age_us) {
+        latch_tcp_capture *flow = capture->pending_head;
+        flow_unlink(flow);
+        flow_free(flow);
+        capture->evicted++;
+    }
+}
+
+latch_tcp_capture *latch_tcp_capture_start_listening(const struct sockaddr *local)
+{
+    latch_tcp_capture *capture = latch_tcp_capture_start_for(local, NULL);
+    if (capture == NULL)
+        return NULL;
+    capture->listening = 1;
+    capture->max_pending = DEFAULT_MAX_PENDING;
+    capture->pending_segments = DEFAULT_PENDING_SEGMENTS;
+    capture->pending_age_us = (uint64_t)DEFAULT_PENDING_AGE_MS * 1000u;
+    return capture;
+}
+
+void latch_tcp_capture_set_pending_limits(latch_tcp_capture *listening, size_t max_connections,
+                                          size_t max_segments, unsigned max_age_ms)
+{
+    if (listening == NULL || !listening->listening)
+        return;
+    if (max_connections > 0)
+        listening->max_pending = max_connections;
+    if (max_segments > 0)
+        listening->pending_segments = max_segments;
+    if (max_age_ms > 0)
+        listening->pending_age_us = (uint64_t)max_age_ms * 1000u;
+}
+
+latch_tcp_capture *latch_tcp_capture_claim(latch_tcp_capture *listening, int accepted_fd)
+{
+    struct sockaddr_storage local, remote;
+    socklen_t local_length = sizeof local, remote_length = sizeof remote;
+    int local_family, remote_family, ignored;
+    uint8_t own[16], peer[16];
+    uint16_t own_port, peer_port;
+    if (listening == NULL || !listening->listening) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (getsockname(accepted_fd, (struct sockaddr *)&local, &local_length) != 0 ||
+        getpeername(accepted_fd, (struct sockaddr *)&remote, &remote_length) != 0)
+        return NULL;
+    if (split_address((struct sockaddr *)&local, &local_family, own, &own_port, &ignored) != 0 ||
+        split_address((struct sockaddr *)&remote, &remote_family, peer, &peer_port,
+                      &ignored) != 0)
+        return NULL;
+    if (local_family != listening->family || remote_family != listening->family) {
+        errno = EAFNOSUPPORT; /* an IPv4 client on a dual-stack IPv6 socket */
+        return NULL;
+    }
+    if (own_port != listening->local_port) {
+        errno = EINVAL;
+        return NULL;
+    }
+    latch_tcp_tracker *tracker = latch_tcp_tracker_new();
+    if (tracker == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (listening->fd >= 0 && listening->ring_map != NULL)
+        drain(listening); /* the handshake's segments may still be in the ring */
+    latch_tcp_capture *flow = find_flow(listening, own, peer, peer_port, 0);
+    if (flow != NULL) {
+        flow_unlink(flow);
+    } else {
+        /* its SYN was not seen (before the capture, or forgotten): from now on */
+        flow = flow_new(listening, own, 0, peer, peer_port, clock_ns(CLOCK_MONOTONIC) / 1000u);
+        if (flow == NULL) {
+            latch_tcp_tracker_free(tracker);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    flow_link_claimed(listening, flow);
+    flow->limit = DEFAULT_LIMIT;
+    flow->tracker = tracker;
+    latch_tcp_tracker_set_local_role(tracker, 0);
+    for (size_t i = 0; i < flow->count; i++)
+        latch_tcp_tracker_feed(tracker, &flow->ring[(flow->head + i) % flow->ring_capacity]);
+    return flow;
+}
+
 void latch_tcp_capture_stop(latch_tcp_capture *capture)
 {
     if (capture == NULL)
         return;
+    if (capture->parent != NULL)
+        flow_unlink(capture);
+    if (capture->listening) {
+        while (capture->pending_head != NULL) {
+            latch_tcp_capture *flow = capture->pending_head;
+            flow_unlink(flow);
+            flow_free(flow);
+        }
+        /* claimed flows stay with their owners, without new segments */
+        for (latch_tcp_capture *flow = capture->claimed_head, *next; flow != NULL; flow = next) {
+            next = flow->flow_next;
+            flow->dropped += capture->dropped - flow->parent_dropped_at_start;
+            flow->parent = NULL;
+            flow->flow_prev = flow->flow_next = NULL;
+        }
+    }
     if (capture->fd >= 0)
         close(capture->fd);
     if (capture->ring_map != NULL)
@@ -375,6 +585,8 @@ void latch_tcp_capture_stop(latch_tcp_capture *capture)
 
 int latch_tcp_capture_fd(const latch_tcp_capture *capture)
 {
+    if (capture != NULL && capture->parent != NULL)
+        return capture->parent->fd; /* a flow: its listening capture's */
     return capture != NULL ? capture->fd : -1;
 }
 
@@ -386,7 +598,12 @@ void latch_tcp_capture_set_limit(latch_tcp_capture *capture, size_t max_segments
 
 uint64_t latch_tcp_capture_dropped(const latch_tcp_capture *capture)
 {
-    return capture != NULL ? capture->dropped : 0;
+    if (capture == NULL)
+        return 0;
+    /* a flow: its own, and the kernel's drops on the shared socket since it began */
+    if (capture->parent != NULL)
+        return capture->dropped + (capture->parent->dropped - capture->parent_dropped_at_start);
+    return capture->dropped;
 }
 
 latch_tcp_tracker *latch_tcp_capture_tracker(latch_tcp_capture *capture)
@@ -582,6 +799,76 @@ static int parse_packet(latch_tcp_capture *capture, const uint8_t *p, size_t cap
     return 1;
 }
 
+/* The flow of a listening capture with this peer (and local address). */
+static latch_tcp_capture *find_flow(latch_tcp_capture *capture, const uint8_t *own,
+                                    const uint8_t *peer, uint16_t peer_port, int claimed)
+{
+    for (latch_tcp_capture *flow = claimed ? capture->claimed_head : capture->pending_head;
+         flow != NULL; flow = flow->flow_next)
+        if (flow->remote_port == peer_port && address_equal(capture, flow->remote_addr, peer) &&
+            (flow->local_any || address_equal(capture, flow->local_addr, own)))
+            return flow;
+    return NULL;
+}
+
+/* A listening capture: the flow this packet belongs to, a new pending one
+ * for a connection's first SYN; NULL: another port, or a connection whose
+ * SYN was not seen (it began before, or its flow expired). */
+static latch_tcp_capture *route(latch_tcp_capture *capture, const uint8_t *p, size_t captured,
+                                uint64_t time_us)
+{
+    uint8_t src[16] = {0}, dst[16] = {0};
+    size_t ip_length;
+    if (captured < 20)
+        return NULL;
+    if (capture->family == AF_INET) {
+        ip_length = (size_t)(p[0] & 0x0f) * 4;
+        if ((p[0] >> 4) != 4 || p[9] != IPPROTO_TCP || ip_length < 20)
+            return NULL;
+        memcpy(src, p + 12, 4);
+        memcpy(dst, p + 16, 4);
+    } else {
+        if (captured < 40 || (p[0] >> 4) != 6 || p[6] != IPPROTO_TCP)
+            return NULL;
+        ip_length = 40;
+        memcpy(src, p + 8, 16);
+        memcpy(dst, p + 24, 16);
+    }
+    if (captured < ip_length + 14)
+        return NULL;
+    const uint8_t *tcp = p + ip_length;
+    uint16_t src_port = get16(tcp), dst_port = get16(tcp + 2);
+    uint8_t flags = tcp[13];
+    int outgoing = src_port == capture->local_port &&
+                   (capture->local_any || address_equal(capture, src, capture->local_addr));
+    int incoming = dst_port == capture->local_port &&
+                   (capture->local_any || address_equal(capture, dst, capture->local_addr));
+    if (outgoing == incoming)
+        return NULL; /* not this port; or a connection to itself */
+    const uint8_t *own = outgoing ? src : dst, *peer = outgoing ? dst : src;
+    uint16_t peer_port = outgoing ? dst_port : src_port;
+    latch_tcp_capture *flow = find_flow(capture, own, peer, peer_port, 1);
+    if (flow == NULL)
+        flow = find_flow(capture, own, peer, peer_port, 0);
+    if (flow != NULL)
+        return flow;
+    if (outgoing || (flags & (LATCH_TCP_SYN | LATCH_TCP_ACK | LATCH_TCP_RST)) != LATCH_TCP_SYN)
+        return NULL;
+    if (capture->pending_count >= capture->max_pending && capture->pending_head != NULL) {
+        latch_tcp_capture *oldest = capture->pending_head;
+        flow_unlink(oldest);
+        flow_free(oldest);
+        capture->evicted++;
+    }
+    flow = flow_new(capture, own, 0, peer, peer_port, time_us);
+    if (flow == NULL) {
+        capture->evicted++;
+        return NULL;
+    }
+    flow_link_pending(capture, flow);
+    return flow;
+}
+
 /* ---- reading ---- */
 
 static uint64_t clock_ns(clockid_t clock)
@@ -608,7 +895,8 @@ static void store(latch_tcp_capture *capture, const latch_tcp_segment *segment)
         return;
     }
     if (capture->count == capture->ring_capacity) {
-        size_t capacity = capture->ring_capacity ? capture->ring_capacity * 2 : 64;
+        size_t capacity = capture->ring_capacity ? capture->ring_capacity * 2
+                          : capture->limit < 64 ? capture->limit : 64;
         latch_tcp_segment *grown = malloc(capacity * sizeof *grown);
         if (grown == NULL) {
             capture->dropped++;
@@ -648,6 +936,11 @@ static void take_frame(latch_tcp_capture *capture, const struct tpacket2_hdr *he
     latch_tcp_segment segment;
     const uint8_t *payload = NULL;
     size_t payload_captured = 0;
+    if (capture->listening) {
+        capture = route(capture, packet, captured, mono_ns / 1000u);
+        if (capture == NULL)
+            return;
+    }
     if (!parse_packet(capture, packet, captured, header->tp_len, &segment, &payload,
                       &payload_captured))
         return;
@@ -658,13 +951,23 @@ static void take_frame(latch_tcp_capture *capture, const struct tpacket2_hdr *he
         return;
     segment.time_us = mono_ns / 1000u;
     segment.number = ++capture->number;
-    latch_tcp_tracker_feed(capture->tracker, &segment);
+    if (capture->tracker != NULL) /* a pending flow's are fed when it is claimed */
+        latch_tcp_tracker_feed(capture->tracker, &segment);
     scan_tls(&capture->tls[segment.outgoing], &segment, payload, payload_captured);
     store(capture, &segment);
 }
 
 static void drain(latch_tcp_capture *capture)
 {
+    struct tpacket2_hdr *first =
+        (struct tpacket2_hdr *)(capture->ring_map + capture->frame * FRAME_SIZE);
+    if (!(__atomic_load_n(&first->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
+        /* nothing new (the common case for a flow polled before each event):
+         * no system call; the kernel's drop count waits for the next frame */
+        if (capture->listening)
+            expire_pending(capture, clock_ns(CLOCK_MONOTONIC) / 1000u);
+        return;
+    }
     int64_t offset_ns = realtime_offset_ns();
     for (size_t budget = FRAME_COUNT; budget > 0; budget--) {
         struct tpacket2_hdr *header =
@@ -679,6 +982,8 @@ static void drain(latch_tcp_capture *capture)
     socklen_t length = sizeof stats;
     if (getsockopt(capture->fd, SOL_PACKET, PACKET_STATISTICS, &stats, &length) == 0)
         capture->dropped += stats.tp_drops;
+    if (capture->listening)
+        expire_pending(capture, clock_ns(CLOCK_MONOTONIC) / 1000u);
 }
 
 size_t latch_tcp_capture_poll(latch_tcp_capture *capture, latch_tcp_segment *out, size_t max)
@@ -686,7 +991,9 @@ size_t latch_tcp_capture_poll(latch_tcp_capture *capture, latch_tcp_segment *out
     size_t n = 0;
     if (capture == NULL || out == NULL)
         return 0;
-    if (capture->fd >= 0 && capture->ring_map != NULL)
+    if (capture->parent != NULL) /* a flow: the listening capture routes the news */
+        drain(capture->parent);
+    else if (capture->fd >= 0 && capture->ring_map != NULL)
         drain(capture);
     while (n < max && capture->count > 0) {
         out[n++] = capture->ring[capture->head];
