@@ -101,10 +101,10 @@ static void measure_latch(const char *name, uint16_t version, const char *suite)
     const latch_conn *c = kept[0];
     printf("RESULT kind=latch case=%s heap_bytes_per_conn=%zu sizeof_conn=%zu recv_buffer=%d recv_held=%d "
            "send_cap=%zu app_in_cap=%zu handshake_in_cap=%zu handshake_out_cap=%zu "
-           "transcript_pending_cap=%zu transcript_ctx=%d key_exchange_key=%d\n",
+           "handshake_state=%d transcript_ctx=%d key_exchange_key=%d\n",
            name, (after - before) / N, sizeof(struct latch_conn), RECORD_MAX_WIRE, c->recv != NULL,
            c->send.capacity, c->app_in.capacity, c->handshake_in.capacity,
-           c->handshake_out.capacity, c->transcript_pending.capacity, c->transcript_ready,
+           c->handshake_out.capacity, c->hs != NULL, c->hs != NULL && c->hs->transcript_ready,
            c->key_exchange_key != NULL);
     for (int i = 0; i < N; i++)
         latch_conn_free(kept[i]);
@@ -227,9 +227,10 @@ static void measure_ossl(const char *name, int version, const char *suite, int r
 int main(void)
 {
     printf("RESULT kind=sizes sizeof_latch_conn=%zu sizeof_latch_config=%zu "
-           "sizeof_record_protection=%zu sizeof_peer_offer=%zu recv_buffer=%d\n",
+           "sizeof_record_protection=%zu sizeof_peer_offer=%zu sizeof_handshake_state=%zu "
+           "recv_buffer=%d\n",
            sizeof(struct latch_conn), sizeof(struct latch_config), sizeof(record_protection),
-           sizeof(peer_offer), RECORD_MAX_WIRE);
+           sizeof(peer_offer), sizeof(struct latch_handshake), RECORD_MAX_WIRE);
     measure_latch("tls13", LATCH_VERSION_TLS13, "TLS_AES_128_GCM_SHA256");
     measure_latch("tls12", LATCH_VERSION_TLS12, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
     measure_ossl("tls13", TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0);

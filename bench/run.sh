@@ -59,7 +59,8 @@ fi
 
 log() { printf '[%3ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
 stop_pid() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-cpu_ns() { awk '{print $1}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+# all threads of the process (latch serve runs its connections on worker threads)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local p
@@ -234,7 +235,9 @@ else
 fi
 start_latch_serve() {
   LS_PORT=$(free_port)
-  $PIN_SERVER "$LATCH" serve --listen "127.0.0.1:$LS_PORT" --cert "$PKI/server-p256.pem" \
+  local workers=() # one worker, like nginx's worker_processes 1
+  "$LATCH" serve --help 2>&1 | grep -q -- --workers && workers=(--workers 1)
+  $PIN_SERVER "$LATCH" serve "${workers[@]}" --listen "127.0.0.1:$LS_PORT" --cert "$PKI/server-p256.pem" \
     --key "$PKI/server-p256-key.pem" \
     --ciphers TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 \
     "$WWW" 2>"$OUT/latch-serve.log" &

@@ -48,6 +48,7 @@ enum cli_option {
     CLI_OPTION_NO_TICKETS,
     CLI_OPTION_SESSION_CACHE,
     CLI_OPTION_RTT_REPORT,
+    CLI_OPTION_PROFILE,
     /* latch serve / proxy / get (HTTP layer) */
     CLI_OPTION_WORKERS = 1100,
     CLI_OPTION_HANDSHAKE_TIMEOUT,
@@ -72,11 +73,13 @@ enum cli_option {
         {"groups", required_argument, NULL, CLI_OPTION_GROUPS},                       \
         {"tls-min", required_argument, NULL, CLI_OPTION_TLS_MIN},                     \
         {"tls-max", required_argument, NULL, CLI_OPTION_TLS_MAX},                     \
+        {"profile", required_argument, NULL, CLI_OPTION_PROFILE},                     \
         {"alpn", required_argument, NULL, CLI_OPTION_ALPN},                           \
         {"help", no_argument, NULL, CLI_OPTION_HELP}
 
 struct cli_tls_options {
     const char *ciphers, *groups, *tls_min, *tls_max, *alpn;
+    const char *profile; /* modern|intermediate|old: applied first, the others refine it */
 };
 
 /* Record one of the shared options; returns 1 if option was one of them. */

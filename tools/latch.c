@@ -28,6 +28,7 @@ int cli_tls_option(struct cli_tls_options *options, int option, const char *valu
     case CLI_OPTION_TLS_MIN: options->tls_min = value; return 1;
     case CLI_OPTION_TLS_MAX: options->tls_max = value; return 1;
     case CLI_OPTION_ALPN: options->alpn = value; return 1;
+    case CLI_OPTION_PROFILE: options->profile = value; return 1;
     default: return 0;
     }
 }
@@ -52,13 +53,37 @@ static int config_failed(const latch_config *config)
     return CLI_EXIT_USAGE;
 }
 
+/* --profile first (Mozilla's modern, intermediate or old; intermediate is the
+ * library's default), then --tls-min/--tls-max/--ciphers/--groups refine it:
+ * a version not given stays the profile's. */
+static int apply_profile(latch_config *config, const char *text, uint16_t *min_version)
+{
+    int profile = latch_profile_parse(text);
+    if (profile < 0) {
+        fprintf(stderr, "latch: --profile %s: use modern, intermediate or old\n", text);
+        return CLI_EXIT_USAGE;
+    }
+    if (latch_config_set_profile(config, (latch_profile)profile) != 0)
+        return config_failed(config);
+    if (profile == LATCH_PROFILE_MODERN)
+        *min_version = LATCH_VERSION_TLS13;
+    return 0;
+}
+
 int cli_apply_tls_options(latch_config *config, const struct cli_tls_options *options)
 {
     uint16_t min_version = LATCH_VERSION_TLS12, max_version = LATCH_VERSION_TLS13;
+    if (options->profile != NULL && apply_profile(config, options->profile, &min_version) != 0)
+        return CLI_EXIT_USAGE;
     if (options->tls_min != NULL && parse_version("--tls-min", options->tls_min, &min_version))
         return CLI_EXIT_USAGE;
     if (options->tls_max != NULL && parse_version("--tls-max", options->tls_max, &max_version))
         return CLI_EXIT_USAGE;
+    if (min_version > max_version && options->tls_min == NULL) {
+        fprintf(stderr, "latch: --tls-max %s: --profile %s is TLS 1.3 only\n", options->tls_max,
+                options->profile);
+        return CLI_EXIT_USAGE;
+    }
     if (min_version > max_version) {
         fprintf(stderr, "latch: --tls-min is above --tls-max\n");
         return CLI_EXIT_USAGE;

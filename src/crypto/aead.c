@@ -69,6 +69,26 @@ int latch_aead_seal(latch_aead_ctx *a, const uint8_t nonce[12], const uint8_t *a
     return 0;
 }
 
+/* The TLS 1.3 record: in || trailer (the content type) sealed into out, read
+ * from the caller's buffer rather than first copied next to the trailer. */
+int latch_aead_seal_trailer(latch_aead_ctx *a, const uint8_t nonce[12], const uint8_t *aad,
+                            size_t aad_len, const uint8_t *in, size_t in_len, uint8_t trailer,
+                            uint8_t *out)
+{
+    int n = 0;
+    if (in_len > INT_MAX - 16 || aead_start(a, 1, nonce, aad, aad_len) != 0)
+        return -1;
+    if (in_len > 0 && (EVP_CipherUpdate(a->ctx, out, &n, in, (int)in_len) != 1 ||
+                       (size_t)n != in_len))
+        return -1;
+    if (aead_data(a, &trailer, 1, out + in_len) != 1)
+        return -1;
+    if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, LATCH_AEAD_TAG_LEN,
+                            out + in_len + 1) != 1)
+        return -1;
+    return 0;
+}
+
 int latch_aead_open(latch_aead_ctx *a, const uint8_t nonce[12], const uint8_t *aad,
                     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out)
 {

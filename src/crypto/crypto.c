@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
-#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -43,10 +42,8 @@ int latch_crypto_init(latch_crypto *crypto)
         if (crypto->aead[i] == NULL)
             goto fail;
     }
-    crypto->tls1_prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-    crypto->hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
     crypto->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (crypto->tls1_prf == NULL || crypto->hkdf == NULL || crypto->hmac == NULL)
+    if (crypto->hmac == NULL)
         goto fail;
     for (int i = 0; i < LATCH_HASH_COUNT; i++)
         if (make_templates(crypto, i) != 0)
@@ -65,8 +62,6 @@ void latch_crypto_cleanup(latch_crypto *crypto)
     }
     for (int i = 0; i < LATCH_AEAD_COUNT; i++)
         EVP_CIPHER_free(crypto->aead[i]);
-    EVP_KDF_free(crypto->tls1_prf);
-    EVP_KDF_free(crypto->hkdf);
     EVP_MAC_free(crypto->hmac);
     memset(crypto, 0, sizeof(*crypto));
 }

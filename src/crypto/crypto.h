@@ -46,8 +46,6 @@ enum latch_aead_id { LATCH_AEAD_AES128_GCM = 0, LATCH_AEAD_AES256_GCM = 1,
 typedef struct latch_crypto {
     EVP_MD *md[LATCH_HASH_COUNT];
     EVP_CIPHER *aead[LATCH_AEAD_COUNT];
-    EVP_KDF *tls1_prf;
-    EVP_KDF *hkdf;
     EVP_MAC *hmac;
     /* per hash, an HMAC context with the digest already set: each call
      * duplicates it instead of looking the digest up by name again */
@@ -79,7 +77,7 @@ void latch_hash_free(latch_hash_ctx *h);
 int latch_hash_oneshot(const latch_crypto *crypto, enum latch_hash_id hash,
                        const uint8_t *data, size_t len, uint8_t *out, size_t *out_len);
 
-/* ---- TLS 1.2 PRF (RFC 5246 section 5), via EVP_KDF "TLS1-PRF" -------- */
+/* ---- TLS 1.2 PRF (RFC 5246 section 5): P_hash over HMAC (kdf.c) ------ */
 /* seed = seed1 || seed2 || seed3 (any may be NULL/0). */
 int latch_tls12_prf(const latch_crypto *crypto, enum latch_hash_id hash,
                     const uint8_t *secret, size_t secret_len, const char *label,
@@ -112,6 +110,10 @@ int latch_aead_init(const latch_crypto *crypto, latch_aead_ctx *a, enum latch_ae
 /* out gets in_len bytes of ciphertext followed by the 16-byte tag. */
 int latch_aead_seal(latch_aead_ctx *a, const uint8_t nonce[12], const uint8_t *aad,
                     size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out);
+/* Seals in || trailer (in_len + 1 bytes) into out; in may not overlap out. */
+int latch_aead_seal_trailer(latch_aead_ctx *a, const uint8_t nonce[12], const uint8_t *aad,
+                            size_t aad_len, const uint8_t *in, size_t in_len, uint8_t trailer,
+                            uint8_t *out);
 /* in = ciphertext || tag (in_len includes the tag).  out gets in_len-16 bytes.
  * Returns 0, or -1 when the tag does not verify. */
 int latch_aead_open(latch_aead_ctx *a, const uint8_t nonce[12], const uint8_t *aad,

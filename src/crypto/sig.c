@@ -29,6 +29,10 @@ static const sig_scheme schemes[] = {
     {LATCH_SIG_RSA_PSS_RSAE_SHA384, SIG_RSA_PSS, LATCH_HASH_SHA384, NID_undef},
     {LATCH_SIG_RSA_PSS_RSAE_SHA512, SIG_RSA_PSS, LATCH_HASH_SHA512, NID_undef},
     {LATCH_SIG_ED25519, SIG_ED25519, LATCH_HASH_SHA256, NID_undef},
+    /* never offered; signed only for TLS 1.2 clients without signature_algorithms
+     * under the old profile (RFC 5246 7.4.1.4.1) */
+    {LATCH_SIG_RSA_PKCS1_SHA1, SIG_RSA_PKCS1, LATCH_HASH_SHA1, NID_undef},
+    {LATCH_SIG_ECDSA_SHA1, SIG_ECDSA, LATCH_HASH_SHA1, NID_undef},
 };
 
 static const sig_scheme *find_scheme(uint16_t scheme)
@@ -52,11 +56,14 @@ static int key_curve_nid(EVP_PKEY *key)
     return nid != NID_undef ? nid : EC_curve_nist2nid(name);
 }
 
-/* TLS 1.2 (RFC 8422 5.1.1): an ECDSA scheme names the hash only. */
+/* TLS 1.2 (RFC 8422 5.1.1): an ECDSA scheme names the hash only; the SHA-1
+ * schemes exist only there (RFC 5246 7.4.1.4.1 defaults). */
 static int scheme_fits_any_curve(const sig_scheme *s, EVP_PKEY *key)
 {
     if (s->kind == SIG_ECDSA)
         return EVP_PKEY_is_a(key, "EC");
+    if (s->kind == SIG_RSA_PKCS1 && s->hash == LATCH_HASH_SHA1)
+        return EVP_PKEY_is_a(key, "RSA");
     return 0;
 }
 
@@ -64,6 +71,8 @@ static int scheme_fits(const sig_scheme *s, EVP_PKEY *key)
 {
     size_t hlen = latch_hash_len(s->hash);
 
+    if (s->hash == LATCH_HASH_SHA1) /* TLS 1.2 signing only, see above */
+        return 0;
     switch (s->kind) {
     case SIG_RSA_PKCS1:
         return EVP_PKEY_is_a(key, "RSA");

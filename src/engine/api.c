@@ -29,7 +29,7 @@ void engine_release_idle_buffers(latch_conn *c)
         byte_queue_free(&c->handshake_out);
     if (byte_queue_length(&c->app_in) == 0)
         byte_queue_free(&c->app_in);
-    byte_queue_free(&c->transcript_pending);
+    engine_release_handshake(c);
 }
 
 ssize_t latch_conn_read(latch_conn *c, void *buf, size_t len)
@@ -108,7 +108,9 @@ latch_error latch_conn_error(const latch_conn *c) { return c->failed ? c->error 
 
 const char *latch_conn_error_reason(const latch_conn *c)
 {
-    return c->failed ? c->reason : "";
+    if (!c->failed)
+        return "";
+    return c->reason != NULL ? c->reason : latch_error_string(c->error);
 }
 
 int latch_conn_alert(const latch_conn *c, int *sent)
@@ -136,5 +138,5 @@ const char *latch_conn_server_name(const latch_conn *c)
 int latch_conn_extended_master_secret(const latch_conn *c) { return c->extended_master_secret; }
 const char *latch_conn_peer_subject(const latch_conn *c)
 {
-    return c->peer_subject[0] ? c->peer_subject : NULL;
+    return c->peer_subject != NULL && c->peer_subject[0] ? c->peer_subject : NULL;
 }

@@ -53,13 +53,12 @@ latch_config *latch_config_new(enum latch_role role)
         return NULL;
     }
     cfg->role = role;
-    memcpy(cfg->suites, suite_default_order, suite_default_count * sizeof(uint16_t));
-    cfg->suite_count = suite_default_count;
-    memcpy(cfg->groups, group_default_order, group_default_count * sizeof(uint16_t));
-    cfg->group_count = group_default_count;
-    cfg->min_version = cfg->asked_min_version = LATCH_VERSION_TLS12;
-    cfg->max_version = cfg->asked_max_version = LATCH_VERSION_TLS13;
+    if (latch_config_set_profile(cfg, LATCH_PROFILE_INTERMEDIATE) != 0) {
+        latch_config_free(cfg);
+        return NULL;
+    }
     cfg->verify = role == LATCH_ROLE_CLIENT;
+    cfg->encrypt_then_mac = 1;
     cfg->random = latch_random_default;
     cfg->clock_us = default_monotonic_us;
     if (role == LATCH_ROLE_SERVER && server_resumption_defaults(cfg) != 0) {
@@ -136,7 +135,6 @@ static const char *insecure_reason(const char *name)
         {"_DES_", "DES is broken"},            {"MD5", "MD5 is broken"},
         {"EXPORT", "export ciphers are broken (FREAK/Logjam)"},
         {"NULL", "NULL ciphers do not encrypt"}, {"anon", "anonymous suites have no authentication"},
-        {"CBC", "CBC suites are only in the old profile (not yet available)"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
         if (strstr(name, refused[i].needle) != NULL)
@@ -166,6 +164,43 @@ static int settle_versions(latch_config *cfg)
     return 0;
 }
 
+/* ---- security profiles (Mozilla server-side TLS: modern, intermediate, old) ---- */
+
+/* A profile sets everything it governs; explicit calls made after it refine
+ * it.  The suite lists are in suites.c. */
+int latch_config_set_profile(latch_config *cfg, latch_profile profile)
+{
+    const suite_profile *p = suite_profile_find((int)profile);
+    if (p == NULL)
+        return config_fail(cfg, "unknown profile %d (modern, intermediate, old)", (int)profile);
+    memcpy(cfg->suites, p->suites, p->suite_count * sizeof(uint16_t));
+    cfg->suite_count = p->suite_count;
+    memcpy(cfg->groups, group_default_order, group_default_count * sizeof(uint16_t));
+    cfg->group_count = group_default_count;
+    cfg->asked_min_version = p->min_version;
+    cfg->asked_max_version = p->max_version;
+    cfg->sha1_signatures = p->sha1_signatures;
+    cfg->profile = profile;
+    return settle_versions(cfg);
+}
+
+int latch_profile_parse(const char *text)
+{
+    for (int i = LATCH_PROFILE_MODERN; i <= LATCH_PROFILE_OLD; i++)
+        if (text != NULL && strcasecmp(text, suite_profile_find(i)->name) == 0)
+            return i;
+    return -1;
+}
+
+const char *latch_profile_name(latch_profile profile)
+{
+    const suite_profile *p = suite_profile_find((int)profile);
+    return p != NULL ? p->name : "unknown";
+}
+
+/* Explicit names may be any suite latch implements, whatever the profile:
+ * naming a CBC or RSA key exchange suite enables it (the old profile's
+ * suites, asked for one by one); the defaults never include them. */
 int latch_config_set_ciphers(latch_config *cfg, const char *list)
 {
     uint16_t ids[LATCH_MAX_SUITES];
@@ -180,9 +215,17 @@ int latch_config_set_ciphers(latch_config *cfg, const char *list)
     }
     if (n == 0)
         return config_fail(cfg, "empty cipher suite list");
+    uint16_t saved[LATCH_MAX_SUITES];
+    size_t saved_count = cfg->suite_count;
+    memcpy(saved, cfg->suites, sizeof saved);
     memcpy(cfg->suites, ids, (size_t)n * sizeof ids[0]);
     cfg->suite_count = (size_t)n;
-    return settle_versions(cfg);
+    int err = settle_versions(cfg);
+    if (err != 0) { /* keep the previous list */
+        memcpy(cfg->suites, saved, sizeof saved);
+        cfg->suite_count = saved_count;
+    }
+    return err;
 }
 
 int latch_config_set_groups(latch_config *cfg, const char *list)

@@ -1,4 +1,5 @@
 /* latch_conn: the sans-I/O connection.  Bytes in, bytes out. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,9 +96,11 @@ int engine_fail(latch_conn *c, int err, const char *fmt, ...)
         return err;
     c->failed = 1;
     c->error = (latch_error)err;
+    char reason[320];
     va_start(ap, fmt);
-    vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    c->reason = strdup(reason); /* NULL: latch_conn_error_reason falls back */
     int alert = latch_error_alert((latch_error)err);
     if (alert >= 0 && !c->close_sent) {
         c->alert = alert;
@@ -106,7 +109,7 @@ int engine_fail(latch_conn *c, int err, const char *fmt, ...)
         (void)engine_send_alert(c, LATCH_ALERT_LEVEL_FATAL, (uint8_t)alert);
         c->close_sent = 1;
     }
-    engine_emit(c, LATCH_EVENT_NOTE, "failed", c->reason);
+    engine_emit(c, LATCH_EVENT_NOTE, "failed", latch_conn_error_reason(c));
     return err;
 }
 
@@ -177,7 +180,7 @@ int engine_send_change_cipher_spec(latch_conn *c)
     TRY(engine_write_record(c, &c->write, CONTENT_CHANGE_CIPHER_SPEC, c->record_version,
                             change_cipher_spec, 1));
     emit_change_cipher_spec(c, LATCH_EVENT_CHANGE_CIPHER_SPEC_SENT, c->is_client, NULL);
-    install_keys(&c->write, &c->pending_write);
+    install_keys(&c->write, &c->hs->pending_write);
     engine_emit(c, LATCH_EVENT_KEYS_CHANGED, "write keys active",
                 c->is_client ? "client write" : "server write");
     return 0;
@@ -185,7 +188,7 @@ int engine_send_change_cipher_spec(latch_conn *c)
 
 int engine_activate_read_keys(latch_conn *c)
 {
-    return engine_install_read_keys(c, &c->pending_read,
+    return engine_install_read_keys(c, &c->hs->pending_read,
                                     c->is_client ? "server write" : "client write");
 }
 
@@ -242,11 +245,29 @@ void engine_keylog(latch_conn *c, const char *label, const uint8_t *secret, size
 
 /* ---- lifecycle ---- */
 
+/* A client configuration without CA settings gets the system store from its
+ * first connection.  Connections may be made from several threads: one of
+ * them loads it (cheaply: src/x509/verify.c reads it on demand). */
+static int load_system_store(latch_config *cfg)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    int err = 0;
+    pthread_mutex_lock(&lock);
+    if (cfg->trust == NULL)
+        err = latch_config_set_ca(cfg, NULL, NULL);
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
 latch_conn *latch_conn_new(latch_config *cfg, const char *server_name)
 {
     latch_conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
+    if ((c->hs = calloc(1, sizeof *c->hs)) == NULL) {
+        free(c);
+        return NULL;
+    }
     c->config = cfg; /* the receive buffer is allocated when bytes are expected */
     c->is_client = cfg->role == LATCH_ROLE_CLIENT;
     c->record_version = c->is_client ? LATCH_VERSION_TLS10 : LATCH_VERSION_TLS12;
@@ -257,7 +278,7 @@ latch_conn *latch_conn_new(latch_config *cfg, const char *server_name)
         (void)handshake_begin(c);
         return c;
     }
-    if (cfg->verify && cfg->trust == NULL && latch_config_set_ca(cfg, NULL, NULL) != 0)
+    if (cfg->verify && load_system_store(cfg) != 0)
         (void)engine_fail(c, LATCH_ERR_CONFIG, "%s", cfg->error);
     return c; /* the ClientHello is written when first asked for (engine_start) */
 }
@@ -292,21 +313,44 @@ latch_session *latch_conn_get_session(const latch_conn *c)
 
 int latch_conn_resumed(const latch_conn *c) { return c->resumed; }
 
+void engine_release_handshake(latch_conn *c)
+{
+    struct latch_handshake *hs = c->hs;
+    if (hs == NULL)
+        return;
+    record_protection_clear(&hs->pending_read);
+    record_protection_clear(&hs->pending_write);
+    byte_queue_free(&hs->transcript_pending);
+    if (hs->transcript_ready)
+        latch_hash_free(&hs->transcript);
+    latch_wipe(hs, sizeof *hs);
+    free(hs);
+    c->hs = NULL;
+}
+
+int engine_set_peer_subject(latch_conn *c, const char *subject)
+{
+    char *copy = strdup(subject);
+    if (copy == NULL)
+        return engine_fail(c, LATCH_ERR_INTERNAL, "out of memory");
+    free(c->peer_subject);
+    c->peer_subject = copy;
+    return 0;
+}
+
 void latch_conn_free(latch_conn *c)
 {
     if (c == NULL)
         return;
     record_protection_clear(&c->read);
     record_protection_clear(&c->write);
-    record_protection_clear(&c->pending_read);
-    record_protection_clear(&c->pending_write);
+    engine_release_handshake(c);
     byte_queue_free(&c->send);
     byte_queue_free(&c->app_in);
     byte_queue_free(&c->handshake_in);
     byte_queue_free(&c->handshake_out);
-    byte_queue_free(&c->transcript_pending);
-    if (c->transcript_ready)
-        latch_hash_free(&c->transcript);
+    free(c->reason);
+    free(c->peer_subject);
     EVP_PKEY_free(c->key_exchange_key);
     EVP_PKEY_free(c->peer_public_key);
     latch_session_free(c->offered);

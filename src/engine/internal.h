@@ -37,6 +37,7 @@ struct latch_session {
     uint32_t lifetime, age_add;
     uint64_t issued_ms;                 /* wall clock, milliseconds */
     char server_name[256];
+    int encrypt_then_mac;               /* RFC 7366: must be the same when resumed */
 };
 
 typedef struct ticket_key {
@@ -81,6 +82,10 @@ struct latch_config {
     latch_clock_fn clock_us, clock_wall;
     void *clock_arg;
     char error[512];
+    latch_profile profile;     /* the last profile set (intermediate by default) */
+    int sha1_signatures;       /* old: RFC 5246 7.4.1.4.1 SHA-1 defaults for TLS 1.2 */
+    int encrypt_then_mac;      /* RFC 7366 offered (client) / accepted (server); default 1.
+                                  No public setter yet: tests turn it off directly. */
 };
 
 struct handshake_flow;
@@ -99,13 +104,52 @@ typedef struct peer_offer {
     uint8_t alpn[256];         /* client's list (server) */
     size_t alpn_len;
     int sent_alpn;
+    int encrypt_then_mac;      /* RFC 7366 extension 22 sent */
 } peer_offer;
+
+/* Handshake-only state: allocated with the connection and freed, wiped, as
+ * soon as the handshake is over (engine_release_handshake), so an idle
+ * connection does not carry it.  c->hs is NULL after the handshake. */
+struct latch_handshake {
+    peer_offer peer;                 /* what the peer said in its hello */
+    record_protection pending_read, pending_write; /* TLS 1.2, until the CCS */
+
+    /* key schedule */
+    latch_hash_ctx transcript;
+    int transcript_ready;
+    byte_queue transcript_pending;   /* messages before the hash is known */
+    uint8_t prior_hash[LATCH_MAX_HASH_LEN]; /* transcript before the current message */
+    size_t prior_hash_len;
+    uint8_t pre_master_secret[LATCH_MAX_KX_PUBLIC];
+    size_t pre_master_len;
+    uint8_t our_key_share[LATCH_MAX_KX_PUBLIC]; /* our ephemeral public value */
+    size_t our_key_share_len;
+
+    /* client authentication */
+    uint8_t request_context[255];    /* TLS 1.3 certificate_request_context */
+    size_t request_context_len;
+
+    /* TLS 1.3 (RFC 8446 7.1) */
+    uint8_t cookie[256];             /* HRR cookie to echo */
+    size_t cookie_len;
+    uint8_t peer_key_share[LATCH_MAX_KX_PUBLIC]; /* server: client's share for c->group */
+    size_t peer_key_share_len;
+    uint16_t peer_versions[16];
+    size_t peer_version_count;
+    uint16_t peer_share_groups[LATCH_MAX_PEER_LIST];
+    size_t peer_share_group_count;
+    uint8_t secret[LATCH_MAX_HASH_LEN];  /* current stage: early, handshake, master */
+    uint8_t client_handshake_secret[LATCH_MAX_HASH_LEN];
+    uint8_t server_handshake_secret[LATCH_MAX_HASH_LEN];
+    uint8_t exporter_secret[LATCH_MAX_HASH_LEN]; /* only logged (no exporter API) */
+};
 
 struct latch_conn {
     latch_config *config;
     int is_client;
     latch_observer_fn observer;      /* per-connection observer, else the config's */
     void *observer_arg;
+    struct latch_handshake *hs;      /* NULL once the handshake is over */
 
     /* wire buffers */
     uint8_t *recv;             /* RECORD_MAX_WIRE bytes */
@@ -116,7 +160,6 @@ struct latch_conn {
     byte_queue handshake_in;   /* reassembly of handshake messages */
     byte_queue handshake_out;  /* messages not yet cut into records */
     record_protection read, write;
-    record_protection pending_read, pending_write;
     uint16_t record_version;   /* version in outgoing record headers */
     int first_record_seen;
 
@@ -127,7 +170,7 @@ struct latch_conn {
     int peer_closed, close_sent, failed;
     latch_error error;
     int alert, alert_sent;
-    char reason[320];
+    char *reason;              /* heap, set on failure */
 
     /* negotiation */
     uint16_t version;
@@ -140,21 +183,11 @@ struct latch_conn {
     char server_name[256];
     char alpn[256];
     int extended_master_secret;
-    peer_offer peer;
     const latch_cert_key *cert;      /* server: the chain we send */
     EVP_PKEY *key_exchange_key;      /* our ephemeral (EC)DH key */
     EVP_PKEY *peer_public_key;       /* client: server leaf key */
-    uint8_t our_key_share[LATCH_MAX_KX_PUBLIC]; /* our ephemeral public value */
-    size_t our_key_share_len;
 
     /* key schedule */
-    latch_hash_ctx transcript;
-    int transcript_ready;
-    byte_queue transcript_pending;   /* messages before the hash is known */
-    uint8_t prior_hash[LATCH_MAX_HASH_LEN]; /* transcript before the current message */
-    size_t prior_hash_len;
-    uint8_t pre_master_secret[LATCH_MAX_KX_PUBLIC];
-    size_t pre_master_len;
     uint8_t master_secret[48];
     uint8_t client_verify_data[12], server_verify_data[12];
 
@@ -177,36 +210,25 @@ struct latch_conn {
 
     /* client authentication */
     int certificate_requested;       /* the server sent CertificateRequest */
-    uint8_t request_context[255];    /* TLS 1.3 certificate_request_context */
-    size_t request_context_len;
     const latch_cert_key *client_cert; /* client: the chain we answer with, or NULL */
     uint16_t client_signature_scheme; /* client: for our CertificateVerify */
     int peer_sent_certificate;       /* server: the client's Certificate was not empty */
-    char peer_subject[256];          /* verified peer leaf subject */
+    char *peer_subject;              /* heap: verified peer leaf subject, or NULL */
 
     /* TLS 1.3 (RFC 8446 7.1) */
     int hello_retry;                 /* a HelloRetryRequest was sent/received */
-    uint8_t cookie[256];             /* HRR cookie to echo */
-    size_t cookie_len;
     uint16_t offered_share_group;    /* client: group of the key share sent */
-    uint8_t peer_key_share[LATCH_MAX_KX_PUBLIC]; /* server: client's share for c->group */
-    size_t peer_key_share_len;
     int peer_sent_versions;          /* server: client sent supported_versions */
-    uint16_t peer_versions[16];
-    size_t peer_version_count;
     int peer_sent_key_share;
     cursor peer_key_share_list;      /* server: valid only while reading ClientHello */
-    uint16_t peer_share_groups[LATCH_MAX_PEER_LIST];
-    size_t peer_share_group_count;
     int read_keys_changed;           /* set when read keys change mid-record */
     size_t hash_len;
-    uint8_t secret[LATCH_MAX_HASH_LEN];  /* current stage: early, handshake, master */
-    uint8_t client_handshake_secret[LATCH_MAX_HASH_LEN];
-    uint8_t server_handshake_secret[LATCH_MAX_HASH_LEN];
-    uint8_t client_application_secret[LATCH_MAX_HASH_LEN];
+    uint8_t client_application_secret[LATCH_MAX_HASH_LEN]; /* KeyUpdate */
     uint8_t server_application_secret[LATCH_MAX_HASH_LEN];
-    uint8_t exporter_secret[LATCH_MAX_HASH_LEN];
-    uint8_t resumption_secret[LATCH_MAX_HASH_LEN];
+    uint8_t resumption_secret[LATCH_MAX_HASH_LEN]; /* 1.3 tickets after the handshake */
+
+    /* TLS 1.2 CBC suites */
+    int encrypt_then_mac;            /* RFC 7366 negotiated (CBC suites only) */
 };
 
 /* ---- engine services used by the handshake ---- */
@@ -217,6 +239,10 @@ void engine_start(latch_conn *c);
 void engine_release_receive_buffer(latch_conn *c);
 /* After the handshake: give back what an idle connection does not need. */
 void engine_release_idle_buffers(latch_conn *c);
+/* Wipe and free the handshake-only state (c->hs). */
+void engine_release_handshake(latch_conn *c);
+/* Record the verified peer subject (heap copy); 0 or LATCH_ERR_INTERNAL. */
+int engine_set_peer_subject(latch_conn *c, const char *subject);
 void engine_emit(latch_conn *c, latch_event_kind kind, const char *name, const char *detail);
 void engine_emit_event(latch_conn *c, latch_event *ev);
 /* Fail with err and a formatted reason; returns err for `return fail(...)`. */

@@ -55,6 +55,9 @@ static int receive_change_cipher_spec(latch_conn *c, const uint8_t *data, size_t
 {
     if (len != 1 || data[0] != 1)
         return engine_fail(c, LATCH_ERR_DECODE, "malformed ChangeCipherSpec");
+    if (c->hs == NULL) /* no renegotiation: nothing can change keys any more */
+        return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,
+                           "ChangeCipherSpec received after the handshake");
     /* the key change must fall on a message boundary (RFC 5246 7.1) */
     if (byte_queue_length(&c->handshake_in) != 0)
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE,

@@ -19,7 +19,9 @@ static int session_write(const latch_session *s, cursor *w)
     TRY(cursor_write_u32(w, SESSION_MAGIC));
     TRY(cursor_write_u16(w, s->version));
     TRY(cursor_write_u16(w, s->suite));
-    TRY(cursor_write_u8(w, (uint8_t)s->extended_master_secret));
+    /* flags: bit 0 extended master secret, bit 1 encrypt-then-MAC */
+    TRY(cursor_write_u8(w, (uint8_t)((s->extended_master_secret ? 1 : 0) |
+                                     (s->encrypt_then_mac ? 2 : 0))));
     TRY(cursor_write_vector(w, 1, s->secret, s->secret_len));
     TRY(cursor_write_vector(w, 1, s->session_id, s->session_id_len));
     TRY(cursor_write_vector(w, 2, s->ticket, s->ticket_len));
@@ -57,7 +59,8 @@ static int session_read(cursor *r, latch_session *s)
     if (suite_find(s->suite) == NULL ||
         (s->version != LATCH_VERSION_TLS12 && s->version != LATCH_VERSION_TLS13))
         return LATCH_ERR_DECODE;
-    s->extended_master_secret = ems != 0;
+    s->extended_master_secret = (ems & 1) != 0;
+    s->encrypt_then_mac = (ems & 2) != 0;
     s->secret_len = secret.len;
     TRY(cursor_copy_bytes(&secret, s->secret, secret.len));
     s->session_id_len = id.len;

@@ -98,7 +98,7 @@ int certificate_verify_read(latch_conn *c, cursor *body)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "CertificateVerify with %s, not offered or not fitting the key",
                            latch_signature_scheme_name(scheme));
-    TRY(verify_content(SERVER_CONTEXT, c->prior_hash, c->prior_hash_len, content,
+    TRY(verify_content(SERVER_CONTEXT, c->hs->prior_hash, c->hs->prior_hash_len, content,
                        sizeof content, &content_len));
     if (latch_verify(&c->config->crypto, scheme, c->peer_public_key, content, content_len,
                      signature.data, signature.len) != 0)

@@ -83,8 +83,8 @@ static void choose_client_cert(latch_conn *c, int tls13)
     for (size_t i = 0; i < signature_scheme_count; i++) {
         uint16_t s = signature_scheme_order[i];
         int offered = 0;
-        for (size_t j = 0; j < c->peer.signature_scheme_count; j++)
-            offered |= c->peer.signature_schemes[j] == s;
+        for (size_t j = 0; j < c->hs->peer.signature_scheme_count; j++)
+            offered |= c->hs->peer.signature_schemes[j] == s;
         if (!offered || !latch_sig_scheme_fits_key(s, cfg->certs[0]->key))
             continue;
         if (tls13 ? (s & 0xff) == 0x01 : !scheme_usable12(c, s))
@@ -102,8 +102,8 @@ int certificate_request12_read(latch_conn *c, cursor *body)
 {
     cursor types, authorities;
     TRY(cursor_read_vector(body, 1, 1, 0xff, &types));
-    TRY(read_u16_list(body, c->peer.signature_schemes, LATCH_MAX_PEER_LIST,
-                      &c->peer.signature_scheme_count));
+    TRY(read_u16_list(body, c->hs->peer.signature_schemes, LATCH_MAX_PEER_LIST,
+                      &c->hs->peer.signature_scheme_count));
     TRY(cursor_read_vector(body, 2, 0, 0xffff, &authorities));
     TRY(cursor_expect_end(body));
     c->certificate_requested = 1;
@@ -116,9 +116,9 @@ int certificate_request12_read(latch_conn *c, cursor *body)
 static int request13_extension(latch_conn *c, uint16_t type, cursor *data)
 {
     if (type == EXT_SIGNATURE_ALGORITHMS) {
-        c->peer.sent_signature_schemes = 1;
-        return read_u16_list(data, c->peer.signature_schemes, LATCH_MAX_PEER_LIST,
-                             &c->peer.signature_scheme_count);
+        c->hs->peer.sent_signature_schemes = 1;
+        return read_u16_list(data, c->hs->peer.signature_schemes, LATCH_MAX_PEER_LIST,
+                             &c->hs->peer.signature_scheme_count);
     }
     return cursor_skip(data, cursor_remaining(data)); /* e.g. certificate_authorities */
 }
@@ -129,13 +129,13 @@ int certificate_request13_read(latch_conn *c, cursor *body)
     TRY(cursor_read_vector(body, 1, 0, 0xff, &context));
     TRY(cursor_read_vector(body, 2, 2, 0xffff, &extensions));
     TRY(cursor_expect_end(body));
-    c->peer.sent_signature_schemes = 0;
+    c->hs->peer.sent_signature_schemes = 0;
     TRY(extensions_walk(c, &extensions, request13_extension));
-    if (!c->peer.sent_signature_schemes)
+    if (!c->hs->peer.sent_signature_schemes)
         return engine_fail(c, LATCH_ERR_MISSING_EXTENSION,
                            "CertificateRequest without signature_algorithms");
-    c->request_context_len = context.len;
-    TRY(cursor_copy_bytes(&context, c->request_context, context.len));
+    c->hs->request_context_len = context.len;
+    TRY(cursor_copy_bytes(&context, c->hs->request_context, context.len));
     c->certificate_requested = 1;
     choose_client_cert(c, 1);
     engine_emit(c, LATCH_EVENT_NOTE, "certificate requested",
@@ -155,7 +155,7 @@ int client_certificate12_write(latch_conn *c, cursor *out)
 int client_certificate13_write(latch_conn *c, cursor *out)
 {
     cursor_mark list;
-    TRY(cursor_write_vector(out, 1, c->request_context, c->request_context_len));
+    TRY(cursor_write_vector(out, 1, c->hs->request_context, c->hs->request_context_len));
     TRY(cursor_open_vector(out, 3, &list));
     for (size_t i = 0; c->client_cert != NULL && i < c->client_cert->count; i++) {
         TRY(cursor_write_vector(out, 3, c->client_cert->der[i], c->client_cert->der_len[i]));
@@ -227,9 +227,8 @@ static int check_client_chain(latch_conn *c, const uint8_t *const *der, const si
                                      reason, sizeof reason);
     if (err != LATCH_OK)
         return engine_fail(c, err, "client certificate: %s", reason);
-    snprintf(c->peer_subject, sizeof c->peer_subject, "%s",
-             report.path_len > 0 ? report.path[0].subject : "");
     c->peer_public_key = leaf;
+    TRY(engine_set_peer_subject(c, report.path_len > 0 ? report.path[0].subject : ""));
     c->peer_sent_certificate = 1;
     engine_emit(c, LATCH_EVENT_NOTE, "client certificate verified", c->peer_subject);
     return 0;
@@ -297,8 +296,8 @@ int client_certificate_verify12_read(latch_conn *c, cursor *body)
     TRY(cursor_read_vector(body, 2, 1, 0xffff, &signature));
     TRY(cursor_expect_end(body));
     TRY(check_client_scheme(c, scheme, 0));
-    if (latch_verify_digest(&c->config->crypto, scheme, c->peer_public_key, c->prior_hash,
-                            c->prior_hash_len, signature.data, signature.len) != 0)
+    if (latch_verify_digest(&c->config->crypto, scheme, c->peer_public_key, c->hs->prior_hash,
+                            c->hs->prior_hash_len, signature.data, signature.len) != 0)
         return engine_fail(c, LATCH_ERR_DECRYPT_ERROR, "client CertificateVerify is wrong");
     return 0;
 }
@@ -313,7 +312,8 @@ int client_certificate_verify13_read(latch_conn *c, cursor *body)
     TRY(cursor_read_vector(body, 2, 1, 0xffff, &signature));
     TRY(cursor_expect_end(body));
     TRY(check_client_scheme(c, scheme, 1));
-    TRY(verify_content13(c->prior_hash, c->prior_hash_len, content, sizeof content, &content_len));
+    TRY(verify_content13(c->hs->prior_hash, c->hs->prior_hash_len, content, sizeof content,
+                         &content_len));
     if (latch_verify(&c->config->crypto, scheme, c->peer_public_key, content, content_len,
                      signature.data, signature.len) != 0)
         return engine_fail(c, LATCH_ERR_DECRYPT_ERROR, "client CertificateVerify is wrong");

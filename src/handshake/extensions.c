@@ -54,6 +54,41 @@ int is_ip_literal(const char *name)
     return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
 }
 
+/* ---- encrypt-then-MAC (RFC 7366) ---- */
+
+/* RFC 7366 2: offered in a ClientHello that offers a CBC suite. */
+int client_offers_encrypt_then_mac(const latch_config *cfg)
+{
+    if (!cfg->encrypt_then_mac || cfg->min_version > LATCH_VERSION_TLS12)
+        return 0;
+    for (size_t i = 0; i < cfg->suite_count; i++) {
+        const latch_suite *s = suite_find(cfg->suites[i]);
+        if (s != NULL && s->record == RECORD_CBC)
+            return 1;
+    }
+    return 0;
+}
+
+/* RFC 7366 3: "If a server receives an encrypt-then-MAC request extension
+ * from a client and then selects a stream or AEAD cipher suite, it MUST NOT
+ * send an encrypt-then-MAC response extension"; with a CBC suite latch
+ * always accepts it. */
+int server_encrypt_then_mac(const latch_conn *c, const latch_suite *suite)
+{
+    return c->config->encrypt_then_mac && c->hs->peer.encrypt_then_mac && suite != NULL &&
+           suite->record == RECORD_CBC;
+}
+
+int client_encrypt_then_mac_check(latch_conn *c)
+{
+    if (c->hs->peer.encrypt_then_mac && c->suite->record != RECORD_CBC)
+        return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
+                           "server answered encrypt_then_mac for %s, not a CBC suite",
+                           c->suite->name);
+    c->encrypt_then_mac = c->hs->peer.encrypt_then_mac;
+    return 0;
+}
+
 /* ---- client writes ---- */
 
 static int write_u16_list_extension(cursor *out, uint16_t type, const uint16_t *ids,
@@ -101,13 +136,13 @@ static int write_tls13_extensions(latch_conn *c, cursor *out)
     TRY(cursor_open_vector(out, 2, &ext));
     TRY(cursor_open_vector(out, 2, &list));
     TRY(cursor_write_u16(out, c->offered_share_group));
-    TRY(cursor_write_vector(out, 2, c->our_key_share, c->our_key_share_len));
+    TRY(cursor_write_vector(out, 2, c->hs->our_key_share, c->hs->our_key_share_len));
     TRY(cursor_close_vector(out, &list));
     TRY(cursor_close_vector(out, &ext));
-    if (c->cookie_len > 0) {
+    if (c->hs->cookie_len > 0) {
         TRY(cursor_write_u16(out, EXT_COOKIE));
         TRY(cursor_open_vector(out, 2, &ext));
-        TRY(cursor_write_vector(out, 2, c->cookie, c->cookie_len));
+        TRY(cursor_write_vector(out, 2, c->hs->cookie, c->hs->cookie_len));
         TRY(cursor_close_vector(out, &ext));
     }
     return 0;
@@ -134,6 +169,10 @@ int client_extensions_write(latch_conn *c, cursor *out)
     if (cfg->max_version >= LATCH_VERSION_TLS13)
         TRY(write_tls13_extensions(c, out));
     TRY(client_session_ticket_write(c, out));
+    if (client_offers_encrypt_then_mac(cfg)) {
+        TRY(cursor_write_u16(out, EXT_ENCRYPT_THEN_MAC));
+        TRY(cursor_write_u16(out, 0));
+    }
     TRY(cursor_write_u16(out, EXT_EXTENDED_MASTER_SECRET));
     TRY(cursor_write_u16(out, 0));
     TRY(cursor_write_u16(out, EXT_RENEGOTIATION_INFO));
@@ -181,7 +220,7 @@ static int read_point_formats(latch_conn *c, cursor *data)
     if (!has_uncompressed)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "peer does not accept uncompressed points");
-    c->peer.sent_point_formats = 1;
+    c->hs->peer.sent_point_formats = 1;
     return 0;
 }
 
@@ -193,7 +232,7 @@ static int read_renegotiation_info(latch_conn *c, cursor *data)
     if (cursor_remaining(&previous) != 0)
         return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
                            "renegotiation_info not empty on an initial handshake");
-    c->peer.secure_renegotiation = 1;
+    c->hs->peer.secure_renegotiation = 1;
     return 0;
 }
 
@@ -206,11 +245,11 @@ static int read_alpn_list(latch_conn *c, cursor *data)
         cursor name;
         TRY(cursor_read_vector(&check, 1, 1, 0xff, &name));
     }
-    if (cursor_remaining(&list) > sizeof c->peer.alpn)
+    if (cursor_remaining(&list) > sizeof c->hs->peer.alpn)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "ALPN list too long");
-    c->peer.alpn_len = cursor_remaining(&list);
-    TRY(cursor_copy_bytes(&list, c->peer.alpn, c->peer.alpn_len));
-    c->peer.sent_alpn = 1;
+    c->hs->peer.alpn_len = cursor_remaining(&list);
+    TRY(cursor_copy_bytes(&list, c->hs->peer.alpn, c->hs->peer.alpn_len));
+    c->hs->peer.sent_alpn = 1;
     return 0;
 }
 
@@ -224,8 +263,9 @@ static int read_supported_versions(latch_conn *c, cursor *data)
     while (cursor_remaining(&list) > 0) {
         uint16_t v;
         TRY(cursor_read_u16(&list, &v));
-        if (c->peer_version_count < sizeof c->peer_versions / sizeof c->peer_versions[0])
-            c->peer_versions[c->peer_version_count++] = v;
+        if (c->hs->peer_version_count <
+            sizeof c->hs->peer_versions / sizeof c->hs->peer_versions[0])
+            c->hs->peer_versions[c->hs->peer_version_count++] = v;
     }
     return 0;
 }
@@ -241,12 +281,12 @@ static int read_key_shares(latch_conn *c, cursor *data)
         cursor key;
         TRY(cursor_read_u16(&check, &group));
         TRY(cursor_read_vector(&check, 2, 1, 0xffff, &key));
-        for (size_t i = 0; i < c->peer_share_group_count; i++)
-            if (c->peer_share_groups[i] == group) /* RFC 8446 4.2.8 */
+        for (size_t i = 0; i < c->hs->peer_share_group_count; i++)
+            if (c->hs->peer_share_groups[i] == group) /* RFC 8446 4.2.8 */
                 return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "two key shares for %u",
                                    group);
-        if (c->peer_share_group_count < LATCH_MAX_PEER_LIST)
-            c->peer_share_groups[c->peer_share_group_count++] = group;
+        if (c->hs->peer_share_group_count < LATCH_MAX_PEER_LIST)
+            c->hs->peer_share_groups[c->hs->peer_share_group_count++] = group;
     }
     c->peer_key_share_list = list;
     c->peer_sent_key_share = 1;
@@ -257,8 +297,8 @@ static int read_cookie(latch_conn *c, cursor *data)
 {
     cursor cookie;
     TRY(cursor_read_vector(data, 2, 1, 0xffff, &cookie));
-    if (!c->hello_retry || cookie.len != c->cookie_len ||
-        latch_ct_compare(cookie.data, c->cookie, cookie.len) != 0)
+    if (!c->hello_retry || cookie.len != c->hs->cookie_len ||
+        latch_ct_compare(cookie.data, c->hs->cookie, cookie.len) != 0)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "cookie does not match");
     return 0;
 }
@@ -277,7 +317,7 @@ static int read_psk_modes(latch_conn *c, cursor *data)
 
 int client_extension_read(latch_conn *c, uint16_t type, cursor *data)
 {
-    peer_offer *p = &c->peer;
+    peer_offer *p = &c->hs->peer;
     if (c->peer_psk.data != NULL) /* RFC 8446 4.2.11 */
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "pre_shared_key is not the last extension");
@@ -311,6 +351,9 @@ int client_extension_read(latch_conn *c, uint16_t type, cursor *data)
     case EXT_EXTENDED_MASTER_SECRET:
         p->extended_master_secret = 1;
         return cursor_expect_end(data);
+    case EXT_ENCRYPT_THEN_MAC: /* RFC 7366 2: empty */
+        p->encrypt_then_mac = 1;
+        return cursor_expect_end(data);
     case EXT_RENEGOTIATION_INFO:
         return read_renegotiation_info(c, data);
     case EXT_SUPPORTED_VERSIONS:
@@ -334,7 +377,7 @@ int server_extensions_write(latch_conn *c, cursor *out)
         TRY(cursor_write_u16(out, EXT_SESSION_TICKET));
         TRY(cursor_write_u16(out, 0));
     }
-    if (c->peer.secure_renegotiation) {
+    if (c->hs->peer.secure_renegotiation) {
         TRY(cursor_write_u16(out, EXT_RENEGOTIATION_INFO));
         TRY(cursor_write_vector(out, 2, empty_renegotiation_info, 1));
     }
@@ -342,7 +385,11 @@ int server_extensions_write(latch_conn *c, cursor *out)
         TRY(cursor_write_u16(out, EXT_EXTENDED_MASTER_SECRET));
         TRY(cursor_write_u16(out, 0));
     }
-    if (c->peer.sent_point_formats && c->suite->key_exchange == KEY_EXCHANGE_ECDHE) {
+    if (c->encrypt_then_mac) { /* RFC 7366 3 */
+        TRY(cursor_write_u16(out, EXT_ENCRYPT_THEN_MAC));
+        TRY(cursor_write_u16(out, 0));
+    }
+    if (c->hs->peer.sent_point_formats && c->suite->key_exchange == KEY_EXCHANGE_ECDHE) {
         TRY(cursor_write_u16(out, EXT_EC_POINT_FORMATS));
         TRY(cursor_write_vector(out, 2, uncompressed_only, sizeof uncompressed_only));
     }
@@ -392,7 +439,12 @@ int server_extension_read(latch_conn *c, uint16_t type, cursor *data)
             break;
         return read_selected_alpn(c, data);
     case EXT_EXTENDED_MASTER_SECRET:
-        c->peer.extended_master_secret = 1;
+        c->hs->peer.extended_master_secret = 1;
+        return cursor_expect_end(data);
+    case EXT_ENCRYPT_THEN_MAC: /* only if offered; checked against the suite later */
+        if (!client_offers_encrypt_then_mac(c->config))
+            break;
+        c->hs->peer.encrypt_then_mac = 1;
         return cursor_expect_end(data);
     case EXT_RENEGOTIATION_INFO:
         return read_renegotiation_info(c, data);

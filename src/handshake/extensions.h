@@ -45,4 +45,11 @@ int server_extension_read(latch_conn *c, uint16_t type, cursor *data);
 
 int is_ip_literal(const char *name);
 
+/* Encrypt-then-MAC (RFC 7366): offered with CBC suites, used only with them. */
+int client_offers_encrypt_then_mac(const latch_config *cfg);
+/* Server: use EtM with this suite? (the client asked, the suite is CBC) */
+int server_encrypt_then_mac(const latch_conn *c, const latch_suite *suite);
+/* Client, once the ServerHello's suite is known: take the server's answer. */
+int client_encrypt_then_mac_check(latch_conn *c);
+
 #endif

@@ -8,16 +8,16 @@
 
 int change_cipher_spec_prepare(latch_conn *c, cursor *out)
 {
-    if (!c->pending_write.active)
+    if (!c->hs->pending_write.active)
         TRY(tls12_derive_keys(c));
     return 0;
 }
 
 int change_cipher_spec_read(latch_conn *c, cursor *body)
 {
-    if (!c->pending_read.active && c->resumed) /* resumed: the server's CCS comes first */
+    if (!c->hs->pending_read.active && c->resumed) /* resumed: the server's CCS comes first */
         TRY(tls12_derive_keys(c));
-    if (!c->pending_read.active) /* the client derives keys when it sends its own CCS */
+    if (!c->hs->pending_read.active) /* the client derives keys when it sends its own CCS */
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec before keys");
     return engine_activate_read_keys(c);
 }
@@ -39,7 +39,7 @@ int finished_read(latch_conn *c, cursor *body)
     uint8_t *theirs = c->is_client ? c->server_verify_data : c->client_verify_data;
     TRY(cursor_read_bytes(body, &received, 12));
     TRY(cursor_expect_end(body));
-    TRY(tls12_verify_data(c, !c->is_client, c->prior_hash, c->prior_hash_len, expected));
+    TRY(tls12_verify_data(c, !c->is_client, c->hs->prior_hash, c->hs->prior_hash_len, expected));
     if (latch_ct_compare(expected, received, 12) != 0)
         return engine_fail(c, LATCH_ERR_DECRYPT_ERROR,
                            "peer's Finished does not match the handshake transcript");

@@ -23,7 +23,7 @@ int compat_change_cipher_spec_write(latch_conn *c, cursor *out) { return 0; }
 
 static const uint8_t *finished_base(const latch_conn *c, int from_client)
 {
-    return from_client ? c->client_handshake_secret : c->server_handshake_secret;
+    return from_client ? c->hs->client_handshake_secret : c->hs->server_handshake_secret;
 }
 
 int finished13_write(latch_conn *c, cursor *out)
@@ -53,7 +53,7 @@ int finished13_read(latch_conn *c, cursor *body)
     const uint8_t *received;
     TRY(cursor_read_bytes(body, &received, c->hash_len));
     TRY(cursor_expect_end(body));
-    TRY(tls13_finished(c, finished_base(c, !c->is_client), c->prior_hash, c->prior_hash_len,
+    TRY(tls13_finished(c, finished_base(c, !c->is_client), c->hs->prior_hash, c->hs->prior_hash_len,
                        expected));
     if (latch_ct_compare(expected, received, c->hash_len) != 0)
         return engine_fail(c, LATCH_ERR_DECRYPT_ERROR,

@@ -27,9 +27,10 @@ static int prepare_client_hello13(latch_conn *c)
     latch_config *cfg = c->config;
     if (!c->hello_retry)
         c->offered_share_group = cfg->groups[0];
-    c->our_key_share_len = sizeof c->our_key_share;
+    c->hs->our_key_share_len = sizeof c->hs->our_key_share;
     if (latch_kx_generate(&cfg->crypto, c->offered_share_group, cfg->random, cfg->random_arg,
-                          &c->key_exchange_key, c->our_key_share, &c->our_key_share_len) != 0)
+                          &c->key_exchange_key, c->hs->our_key_share,
+                          &c->hs->our_key_share_len) != 0)
         return engine_fail(c, LATCH_ERR_INTERNAL, "key generation failed");
     return 0;
 }
@@ -70,9 +71,9 @@ static int read_suites(latch_conn *c, cursor *body)
         uint16_t id;
         TRY(cursor_read_u16(&list, &id));
         if (id == SUITE_EMPTY_RENEGOTIATION_INFO_SCSV)
-            c->peer.secure_renegotiation = 1;
-        if (c->peer.suite_count < LATCH_MAX_PEER_LIST)
-            c->peer.suites[c->peer.suite_count++] = id;
+            c->hs->peer.secure_renegotiation = 1;
+        if (c->hs->peer.suite_count < LATCH_MAX_PEER_LIST)
+            c->hs->peer.suites[c->hs->peer.suite_count++] = id;
     }
     return 0;
 }
@@ -111,18 +112,38 @@ static int scheme_fits_cert(uint16_t scheme, const latch_cert_key *ck)
     case LATCH_SIG_ECDSA_SECP256R1_SHA256:
     case LATCH_SIG_ECDSA_SECP384R1_SHA384:
         return ck->key_type == EVP_PKEY_EC;
+    case LATCH_SIG_RSA_PKCS1_SHA1: /* only as the old profile's default, below */
+        return ck->key_type == EVP_PKEY_RSA;
+    case LATCH_SIG_ECDSA_SHA1:
+        return ck->key_type == EVP_PKEY_EC;
     default:
         return ck->key_type == EVP_PKEY_RSA && (scheme >> 8) != 0x02;
     }
 }
 
+/* RFC 5246 7.4.1.4.1: a TLS 1.2 client that sends no signature_algorithms
+ * is taken to have sent {sha1, rsa} or {sha1, ecdsa}, for the suite's
+ * signature algorithm.  Only the old profile accepts that; otherwise no
+ * certificate fits and the handshake fails. */
+static uint16_t default_scheme(const latch_conn *c, const latch_cert_key *ck)
+{
+    if (!c->config->sha1_signatures)
+        return 0;
+    if (ck->key_type == EVP_PKEY_RSA)
+        return LATCH_SIG_RSA_PKCS1_SHA1;
+    return ck->key_type == EVP_PKEY_EC ? LATCH_SIG_ECDSA_SHA1 : 0;
+}
+
 static uint16_t pick_scheme(const latch_conn *c, const latch_cert_key *ck)
 {
+    if (!c->hs->peer.sent_signature_schemes)
+        return default_scheme(c, ck);
     /* first pass: the scheme made for this curve; second: any that fits */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < signature_scheme_count; i++) {
             uint16_t s = signature_scheme_order[i];
-            if (!peer_listed(c->peer.signature_schemes, c->peer.signature_scheme_count, s) ||
+            if (!peer_listed(c->hs->peer.signature_schemes,
+                             c->hs->peer.signature_scheme_count, s) ||
                 !scheme_fits_cert(s, ck))
                 continue;
             if (pass == 0 && ck->key_type == EVP_PKEY_EC &&
@@ -162,9 +183,9 @@ static uint16_t pick_group(latch_conn *c)
 {
     const latch_config *cfg = c->config;
     for (size_t i = 0; i < cfg->group_count; i++) {
-        if (!c->peer.sent_groups && cfg->groups[i] == LATCH_GROUP_SECP256R1)
+        if (!c->hs->peer.sent_groups && cfg->groups[i] == LATCH_GROUP_SECP256R1)
             return cfg->groups[i]; /* RFC 8422 4: no extension, assume P-256 */
-        if (peer_listed(c->peer.groups, c->peer.group_count, cfg->groups[i]))
+        if (peer_listed(c->hs->peer.groups, c->hs->peer.group_count, cfg->groups[i]))
             return cfg->groups[i];
     }
     return 0;
@@ -179,7 +200,7 @@ static int choose_suite(latch_conn *c)
         uint16_t scheme = 0;
         const latch_cert_key *ck;
         if (!offers_suite(cfg, cfg->suites[i]) ||
-            !peer_listed(c->peer.suites, c->peer.suite_count, s->id))
+            !peer_listed(c->hs->peer.suites, c->hs->peer.suite_count, s->id))
             continue;
         if (s->key_exchange == KEY_EXCHANGE_ECDHE && group == 0)
             continue;
@@ -196,20 +217,20 @@ static int choose_suite(latch_conn *c)
     return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
                        "no cipher suite in common (client offered %zu, none usable with "
                        "our certificates and its signature algorithms)",
-                       c->peer.suite_count);
+                       c->hs->peer.suite_count);
 }
 
 static int choose_alpn(latch_conn *c)
 {
     const latch_config *cfg = c->config;
     cursor ours;
-    if (cfg->alpn_len == 0 || !c->peer.sent_alpn)
+    if (cfg->alpn_len == 0 || !c->hs->peer.sent_alpn)
         return 0;
     cursor_init(&ours, cfg->alpn, cfg->alpn_len);
     while (cursor_remaining(&ours) > 0) {
         cursor name, theirs;
         TRY(cursor_read_vector(&ours, 1, 1, 0xff, &name));
-        cursor_init(&theirs, c->peer.alpn, c->peer.alpn_len);
+        cursor_init(&theirs, c->hs->peer.alpn, c->hs->peer.alpn_len);
         while (cursor_remaining(&theirs) > 0) {
             cursor offered;
             TRY(cursor_read_vector(&theirs, 1, 1, 0xff, &offered));
@@ -235,10 +256,11 @@ static int negotiate_version(latch_conn *c, uint16_t client_version)
 {
     const latch_config *cfg = c->config;
     if (c->peer_sent_versions) {
-        if (peer_listed(c->peer_versions, c->peer_version_count, LATCH_VERSION_TLS13) &&
+        if (peer_listed(c->hs->peer_versions, c->hs->peer_version_count, LATCH_VERSION_TLS13) &&
             version_enabled(cfg, LATCH_VERSION_TLS13))
             c->version = LATCH_VERSION_TLS13;
-        else if (peer_listed(c->peer_versions, c->peer_version_count, LATCH_VERSION_TLS12) &&
+        else if (peer_listed(c->hs->peer_versions, c->hs->peer_version_count,
+                             LATCH_VERSION_TLS12) &&
                  version_enabled(cfg, LATCH_VERSION_TLS12))
             c->version = LATCH_VERSION_TLS12;
         else
@@ -266,7 +288,8 @@ static int choose_tls12(latch_conn *c, const cursor *client_session_id)
     if (resumed)
         return transcript_start(c, c->suite->hash);
     TRY(choose_suite(c));
-    c->extended_master_secret = c->peer.extended_master_secret;
+    c->extended_master_secret = c->hs->peer.extended_master_secret;
+    c->encrypt_then_mac = server_encrypt_then_mac(c, c->suite);
     return transcript_start(c, c->suite->hash);
 }
 
@@ -275,9 +298,9 @@ int client_hello_read(latch_conn *c, cursor *body)
     uint16_t client_version;
     cursor session_id, extensions;
     if (c->hello_retry) { /* the second ClientHello replaces what the first said */
-        memset(&c->peer, 0, sizeof c->peer);
+        memset(&c->hs->peer, 0, sizeof c->hs->peer);
         c->peer_sent_versions = c->peer_sent_key_share = 0;
-        c->peer_version_count = c->peer_share_group_count = 0;
+        c->hs->peer_version_count = c->hs->peer_share_group_count = 0;
         c->server_name[0] = '\0';
     }
     TRY(cursor_read_u16(body, &client_version));
@@ -374,12 +397,13 @@ static int server_hello12_read(latch_conn *c, uint16_t version, cursor *body)
         TRY(cursor_expect_end(body));
         TRY(extensions_walk(c, &extensions, server_extension_read));
     }
-    if (!c->peer.secure_renegotiation)
+    if (!c->hs->peer.secure_renegotiation)
         return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
                            "server does not support secure renegotiation (RFC 5746)");
     c->version = version;
     c->suite = s;
-    c->extended_master_secret = c->peer.extended_master_secret;
+    c->extended_master_secret = c->hs->peer.extended_master_secret;
+    TRY(client_encrypt_then_mac_check(c));
     EVP_PKEY_free(c->key_exchange_key); /* a 1.3 key share that went unused */
     c->key_exchange_key = NULL;
     handshake_switch_flow(c, &tls12_full_handshake);

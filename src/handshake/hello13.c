@@ -29,7 +29,7 @@ uint16_t tls13_pick_scheme(const latch_conn *c, const latch_cert_key *ck)
         uint16_t s = signature_scheme_order[i];
         if ((s >> 8) >= 0x04 && (s >> 8) <= 0x06 && (s & 0xff) == 0x01)
             continue; /* rsa_pkcs1_*: not for CertificateVerify */
-        if (listed(c->peer.signature_schemes, c->peer.signature_scheme_count, s) &&
+        if (listed(c->hs->peer.signature_schemes, c->hs->peer.signature_scheme_count, s) &&
             latch_sig_scheme_fits_key(s, ck->key))
             return s;
     }
@@ -82,14 +82,14 @@ static int pick_group13(latch_conn *c, int *retry)
     *retry = 0;
     for (size_t i = 0; i < cfg->group_count; i++)
         if (find_share(c, cfg->groups[i], &share) == 1) {
-            if (cursor_remaining(&share) > sizeof c->peer_key_share)
+            if (cursor_remaining(&share) > sizeof c->hs->peer_key_share)
                 return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "key share too long");
             c->group = cfg->groups[i];
-            c->peer_key_share_len = cursor_remaining(&share);
-            return cursor_copy_bytes(&share, c->peer_key_share, c->peer_key_share_len);
+            c->hs->peer_key_share_len = cursor_remaining(&share);
+            return cursor_copy_bytes(&share, c->hs->peer_key_share, c->hs->peer_key_share_len);
         }
     for (size_t i = 0; i < cfg->group_count; i++)
-        if (listed(c->peer.groups, c->peer.group_count, cfg->groups[i])) {
+        if (listed(c->hs->peer.groups, c->hs->peer.group_count, cfg->groups[i])) {
             c->group = cfg->groups[i];
             *retry = 1;
             return 0;
@@ -99,15 +99,15 @@ static int pick_group13(latch_conn *c, int *retry)
 
 static int check_required13(latch_conn *c)
 {
-    if (!c->peer.sent_groups || !c->peer_sent_key_share)
+    if (!c->hs->peer.sent_groups || !c->peer_sent_key_share)
         return engine_fail(c, LATCH_ERR_MISSING_EXTENSION,
                            "TLS 1.3 ClientHello without supported_groups or key_share");
-    if (!c->peer.sent_signature_schemes)
+    if (!c->hs->peer.sent_signature_schemes)
         return engine_fail(c, LATCH_ERR_MISSING_EXTENSION,
                            "TLS 1.3 ClientHello without signature_algorithms");
     /* RFC 8446 4.2.8: every share must be for a group in supported_groups */
-    for (size_t i = 0; i < c->peer_share_group_count; i++)
-        if (!listed(c->peer.groups, c->peer.group_count, c->peer_share_groups[i]))
+    for (size_t i = 0; i < c->hs->peer_share_group_count; i++)
+        if (!listed(c->hs->peer.groups, c->hs->peer.group_count, c->hs->peer_share_groups[i]))
             return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                                "key share for a group not in supported_groups");
     return 0;
@@ -117,14 +117,14 @@ static int second_client_hello(latch_conn *c)
 {
     cursor share;
     /* RFC 8446 4.1.2: the retried hello carries one share, for the asked group */
-    if (c->peer_share_group_count != 1 || find_share(c, c->group, &share) != 1)
+    if (c->hs->peer_share_group_count != 1 || find_share(c, c->group, &share) != 1)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "second ClientHello does not carry the requested key share");
-    if (cursor_remaining(&share) > sizeof c->peer_key_share)
+    if (cursor_remaining(&share) > sizeof c->hs->peer_key_share)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "key share too long");
-    c->peer_key_share_len = cursor_remaining(&share);
-    TRY(cursor_copy_bytes(&share, c->peer_key_share, c->peer_key_share_len));
-    if (!listed(c->peer.suites, c->peer.suite_count, c->suite->id))
+    c->hs->peer_key_share_len = cursor_remaining(&share);
+    TRY(cursor_copy_bytes(&share, c->hs->peer_key_share, c->hs->peer_key_share_len));
+    if (!listed(c->hs->peer.suites, c->hs->peer.suite_count, c->suite->id))
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "second ClientHello dropped the cipher suite");
     return 0;
@@ -140,7 +140,7 @@ int server_choose13(latch_conn *c)
     for (size_t i = 0; i < cfg->suite_count && c->suite == NULL; i++) {
         const latch_suite *s = suite_find(cfg->suites[i]);
         if (s != NULL && s->key_exchange == KEY_EXCHANGE_TLS13 &&
-            listed(c->peer.suites, c->peer.suite_count, s->id))
+            listed(c->hs->peer.suites, c->hs->peer.suite_count, s->id))
             c->suite = s;
     }
     if (c->suite == NULL)
@@ -149,8 +149,8 @@ int server_choose13(latch_conn *c)
     TRY(pick_group13(c, &retry));
     if (retry) {
         c->hello_retry = 1;
-        TRY(engine_random(c, c->cookie, 32));
-        c->cookie_len = 32;
+        TRY(engine_random(c, c->hs->cookie, 32));
+        c->hs->cookie_len = 32;
         handshake_switch_flow(c, &tls13_hello_retry_handshake);
         return transcript_restart_for_hello_retry(c, 0);
     }
@@ -180,13 +180,15 @@ int server_hello13_write(latch_conn *c, cursor *out)
 {
     latch_config *cfg = c->config;
     cursor_mark extensions, ext, share;
-    c->our_key_share_len = sizeof c->our_key_share;
+    c->hs->our_key_share_len = sizeof c->hs->our_key_share;
     if (latch_kx_generate(&cfg->crypto, c->group, cfg->random, cfg->random_arg,
-                          &c->key_exchange_key, c->our_key_share, &c->our_key_share_len) != 0)
+                          &c->key_exchange_key, c->hs->our_key_share,
+                          &c->hs->our_key_share_len) != 0)
         return engine_fail(c, LATCH_ERR_INTERNAL, "key generation failed");
-    c->pre_master_len = sizeof c->pre_master_secret;
-    if (latch_kx_derive(c->group, c->key_exchange_key, c->peer_key_share, c->peer_key_share_len,
-                        c->pre_master_secret, &c->pre_master_len) != 0)
+    c->hs->pre_master_len = sizeof c->hs->pre_master_secret;
+    if (latch_kx_derive(c->group, c->key_exchange_key, c->hs->peer_key_share,
+                        c->hs->peer_key_share_len, c->hs->pre_master_secret,
+                        &c->hs->pre_master_len) != 0)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "client's %s key share is invalid",
                            latch_group_name(c->group));
     EVP_PKEY_free(c->key_exchange_key);
@@ -197,7 +199,7 @@ int server_hello13_write(latch_conn *c, cursor *out)
     TRY(cursor_open_vector(out, 2, &ext));
     TRY(cursor_write_u16(out, c->group));
     TRY(cursor_open_vector(out, 2, &share));
-    TRY(cursor_write_bytes(out, c->our_key_share, c->our_key_share_len));
+    TRY(cursor_write_bytes(out, c->hs->our_key_share, c->hs->our_key_share_len));
     TRY(cursor_close_vector(out, &share));
     TRY(cursor_close_vector(out, &ext));
     if (c->resumed) {
@@ -211,8 +213,8 @@ int server_hello13_write(latch_conn *c, cursor *out)
 int server_hello13_after_write(latch_conn *c)
 {
     TRY(tls13_derive_handshake_secrets(c));
-    TRY(tls13_install_write(c, c->server_handshake_secret, "server handshake traffic"));
-    return tls13_install_read(c, c->client_handshake_secret, "client handshake traffic");
+    TRY(tls13_install_write(c, c->hs->server_handshake_secret, "server handshake traffic"));
+    return tls13_install_read(c, c->hs->client_handshake_secret, "client handshake traffic");
 }
 
 int hello_retry_request_write(latch_conn *c, cursor *out)
@@ -224,7 +226,7 @@ int hello_retry_request_write(latch_conn *c, cursor *out)
     TRY(cursor_write_u16(out, c->group));
     TRY(cursor_write_u16(out, EXT_COOKIE));
     TRY(cursor_open_vector(out, 2, &ext));
-    TRY(cursor_write_vector(out, 2, c->cookie, c->cookie_len));
+    TRY(cursor_write_vector(out, 2, c->hs->cookie, c->hs->cookie_len));
     TRY(cursor_close_vector(out, &ext));
     engine_emit(c, LATCH_EVENT_NOTE, "HelloRetryRequest", latch_group_name(c->group));
     return cursor_close_vector(out, &extensions);
@@ -315,10 +317,10 @@ int hello_retry_request_read(latch_conn *c, cursor *body)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "HelloRetryRequest asks for group %u", f.share_group);
     if (f.has_cookie) {
-        if (f.cookie.len > sizeof c->cookie)
+        if (f.cookie.len > sizeof c->hs->cookie)
             return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "cookie too long");
-        c->cookie_len = f.cookie.len;
-        memcpy(c->cookie, f.cookie.data, f.cookie.len);
+        c->hs->cookie_len = f.cookie.len;
+        memcpy(c->hs->cookie, f.cookie.data, f.cookie.len);
     }
     c->hello_retry = 1;
     c->suite = suite_find(suite);
@@ -364,9 +366,9 @@ int server_hello13_read(latch_conn *c, cursor *body)
     c->version = LATCH_VERSION_TLS13;
     c->suite = suite_find(suite);
     c->group = f.share_group;
-    c->pre_master_len = sizeof c->pre_master_secret;
+    c->hs->pre_master_len = sizeof c->hs->pre_master_secret;
     if (latch_kx_derive(c->group, c->key_exchange_key, f.share.data, f.share.len,
-                        c->pre_master_secret, &c->pre_master_len) != 0)
+                        c->hs->pre_master_secret, &c->hs->pre_master_len) != 0)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "server's %s key share is invalid",
                            latch_group_name(c->group));
     EVP_PKEY_free(c->key_exchange_key);
@@ -377,8 +379,8 @@ int server_hello13_read(latch_conn *c, cursor *body)
         handshake_switch_flow(c, c->resumed ? &tls13_psk_handshake : &tls13_full_handshake);
     TRY(transcript_start(c, c->suite->hash));
     TRY(tls13_derive_handshake_secrets(c));
-    TRY(tls13_install_read(c, c->server_handshake_secret, "server handshake traffic"));
-    TRY(tls13_install_write(c, c->client_handshake_secret, "client handshake traffic"));
+    TRY(tls13_install_read(c, c->hs->server_handshake_secret, "server handshake traffic"));
+    TRY(tls13_install_write(c, c->hs->client_handshake_secret, "client handshake traffic"));
     engine_emit(c, LATCH_EVENT_NOTE, "negotiated", c->suite->name);
     return 0;
 }

@@ -25,13 +25,14 @@ int server_key_exchange_write(latch_conn *c, cursor *out)
     latch_config *cfg = c->config;
     uint8_t tbs[64 + 4 + LATCH_MAX_KX_PUBLIC], signature[LATCH_MAX_SIGNATURE];
     size_t tbs_len, sig_len = sizeof signature, params_start = out->off;
-    c->our_key_share_len = sizeof c->our_key_share;
+    c->hs->our_key_share_len = sizeof c->hs->our_key_share;
     if (latch_kx_generate(&cfg->crypto, c->group, cfg->random, cfg->random_arg,
-                          &c->key_exchange_key, c->our_key_share, &c->our_key_share_len) != 0)
+                          &c->key_exchange_key, c->hs->our_key_share,
+                          &c->hs->our_key_share_len) != 0)
         return engine_fail(c, LATCH_ERR_INTERNAL, "key generation failed");
     TRY(cursor_write_u8(out, CURVE_TYPE_NAMED_CURVE));
     TRY(cursor_write_u16(out, c->group));
-    TRY(cursor_write_vector(out, 1, c->our_key_share, c->our_key_share_len));
+    TRY(cursor_write_vector(out, 1, c->hs->our_key_share, c->hs->our_key_share_len));
     TRY(signed_content(c, cursor_written(out) + params_start, out->off - params_start, tbs,
                        sizeof tbs, &tbs_len));
     if (latch_sign_tls12(&cfg->crypto, c->signature_scheme, c->cert->key, tbs, tbs_len, signature,
@@ -73,13 +74,14 @@ static int check_scheme(latch_conn *c, uint16_t scheme)
 static int client_key_agreement(latch_conn *c, const uint8_t *server_public, size_t len)
 {
     latch_config *cfg = c->config;
-    c->our_key_share_len = sizeof c->our_key_share;
+    c->hs->our_key_share_len = sizeof c->hs->our_key_share;
     if (latch_kx_generate(&cfg->crypto, c->group, cfg->random, cfg->random_arg,
-                          &c->key_exchange_key, c->our_key_share, &c->our_key_share_len) != 0)
+                          &c->key_exchange_key, c->hs->our_key_share,
+                          &c->hs->our_key_share_len) != 0)
         return engine_fail(c, LATCH_ERR_INTERNAL, "key generation failed");
-    c->pre_master_len = sizeof c->pre_master_secret;
+    c->hs->pre_master_len = sizeof c->hs->pre_master_secret;
     if (latch_kx_derive(c->group, c->key_exchange_key, server_public, len,
-                        c->pre_master_secret, &c->pre_master_len) != 0)
+                        c->hs->pre_master_secret, &c->hs->pre_master_len) != 0)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "server's %s public key is invalid", latch_group_name(c->group));
     EVP_PKEY_free(c->key_exchange_key);
@@ -133,11 +135,12 @@ static int client_key_exchange_rsa_write(latch_conn *c, cursor *out)
 {
     uint8_t encrypted[LATCH_MAX_SIGNATURE];
     size_t len;
-    c->pre_master_secret[0] = 0x03;
-    c->pre_master_secret[1] = 0x03;
-    TRY(engine_random(c, c->pre_master_secret + 2, 46));
-    c->pre_master_len = 48;
-    if (latch_rsa_encrypt_premaster(c->peer_public_key, c->pre_master_secret, encrypted, &len) != 0)
+    c->hs->pre_master_secret[0] = 0x03;
+    c->hs->pre_master_secret[1] = 0x03;
+    TRY(engine_random(c, c->hs->pre_master_secret + 2, 46));
+    c->hs->pre_master_len = 48;
+    if (latch_rsa_encrypt_premaster(c->peer_public_key, c->hs->pre_master_secret, encrypted,
+                                    &len) != 0)
         return engine_fail(c, LATCH_ERR_INTERNAL, "RSA encryption of the pre-master failed");
     return cursor_write_vector(out, 2, encrypted, len);
 }
@@ -146,7 +149,7 @@ int client_key_exchange_write(latch_conn *c, cursor *out)
 {
     if (c->suite->key_exchange == KEY_EXCHANGE_RSA)
         return client_key_exchange_rsa_write(c, out);
-    return cursor_write_vector(out, 1, c->our_key_share, c->our_key_share_len);
+    return cursor_write_vector(out, 1, c->hs->our_key_share, c->hs->our_key_share_len);
 }
 
 /* The same steps whatever the ciphertext holds: a fault only shows later, as
@@ -159,9 +162,9 @@ static int client_key_exchange_rsa_read(latch_conn *c, cursor *body)
     TRY(cursor_expect_end(body));
     TRY(engine_random(c, fallback, sizeof fallback));
     latch_rsa_decrypt_premaster(c->cert->key, encrypted.data, encrypted.len,
-                                LATCH_VERSION_TLS12, fallback, c->pre_master_secret);
+                                LATCH_VERSION_TLS12, fallback, c->hs->pre_master_secret);
     latch_wipe(fallback, sizeof fallback);
-    c->pre_master_len = 48;
+    c->hs->pre_master_len = 48;
     return tls12_derive_keys(c);
 }
 
@@ -176,9 +179,9 @@ int client_key_exchange_read(latch_conn *c, cursor *body)
         return client_key_exchange_rsa_read(c, body);
     TRY(cursor_read_vector(body, 1, 1, 0xff, &point));
     TRY(cursor_expect_end(body));
-    c->pre_master_len = sizeof c->pre_master_secret;
+    c->hs->pre_master_len = sizeof c->hs->pre_master_secret;
     if (latch_kx_derive(c->group, c->key_exchange_key, point.data, point.len,
-                        c->pre_master_secret, &c->pre_master_len) != 0)
+                        c->hs->pre_master_secret, &c->hs->pre_master_len) != 0)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "client's %s public key is invalid", latch_group_name(c->group));
     EVP_PKEY_free(c->key_exchange_key);

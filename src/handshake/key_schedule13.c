@@ -53,10 +53,10 @@ static int next_stage(latch_conn *c, const uint8_t *ikm, size_t ikm_len)
     const latch_crypto *crypto = &c->config->crypto;
     if (latch_hash_oneshot(crypto, c->suite->hash, NULL, 0, empty_hash, &n) != 0)
         return LATCH_ERR_INTERNAL;
-    TRY(derive_secret(c, c->secret, "derived", empty_hash, n, derived));
+    TRY(derive_secret(c, c->hs->secret, "derived", empty_hash, n, derived));
     size_t out_len;
     int rc = latch_hkdf_extract(crypto, c->suite->hash, derived, c->hash_len, ikm, ikm_len,
-                                c->secret, &out_len);
+                                c->hs->secret, &out_len);
     latch_wipe(derived, sizeof derived);
     return rc == 0 ? 0 : LATCH_ERR_INTERNAL;
 }
@@ -71,7 +71,7 @@ int tls13_early_secret(latch_conn *c, const uint8_t *psk, size_t psk_len)
         psk_len = c->hash_len;
     }
     if (latch_hkdf_extract(&c->config->crypto, c->suite->hash, zeros, c->hash_len, psk, psk_len,
-                           c->secret, &out_len) != 0)
+                           c->hs->secret, &out_len) != 0)
         return LATCH_ERR_INTERNAL;
     return 0;
 }
@@ -101,13 +101,17 @@ int tls13_derive_handshake_secrets(latch_conn *c)
     size_t hash_len = sizeof hash;
     if (c->hash_len == 0)
         TRY(tls13_early_secret(c, NULL, 0));
-    TRY(next_stage(c, c->pre_master_secret, c->pre_master_len));
-    latch_wipe(c->pre_master_secret, sizeof c->pre_master_secret);
+    TRY(next_stage(c, c->hs->pre_master_secret, c->hs->pre_master_len));
+    latch_wipe(c->hs->pre_master_secret, sizeof c->hs->pre_master_secret);
     TRY(transcript_hash(c, hash, &hash_len));
-    TRY(derive_secret(c, c->secret, "c hs traffic", hash, hash_len, c->client_handshake_secret));
-    TRY(derive_secret(c, c->secret, "s hs traffic", hash, hash_len, c->server_handshake_secret));
-    engine_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c->client_handshake_secret, c->hash_len);
-    engine_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", c->server_handshake_secret, c->hash_len);
+    TRY(derive_secret(c, c->hs->secret, "c hs traffic", hash, hash_len,
+                      c->hs->client_handshake_secret));
+    TRY(derive_secret(c, c->hs->secret, "s hs traffic", hash, hash_len,
+                      c->hs->server_handshake_secret));
+    engine_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c->hs->client_handshake_secret,
+                  c->hash_len);
+    engine_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", c->hs->server_handshake_secret,
+                  c->hash_len);
     engine_emit(c, LATCH_EVENT_NOTE, "handshake traffic secrets derived", c->suite->name);
     return 0;
 }
@@ -119,14 +123,14 @@ int tls13_derive_application_secrets(latch_conn *c)
     size_t hash_len = sizeof hash;
     TRY(next_stage(c, zeros, c->hash_len)); /* "0": Hash.length zero bytes */
     TRY(transcript_hash(c, hash, &hash_len));
-    TRY(derive_secret(c, c->secret, "c ap traffic", hash, hash_len,
+    TRY(derive_secret(c, c->hs->secret, "c ap traffic", hash, hash_len,
                       c->client_application_secret));
-    TRY(derive_secret(c, c->secret, "s ap traffic", hash, hash_len,
+    TRY(derive_secret(c, c->hs->secret, "s ap traffic", hash, hash_len,
                       c->server_application_secret));
-    TRY(derive_secret(c, c->secret, "exp master", hash, hash_len, c->exporter_secret));
+    TRY(derive_secret(c, c->hs->secret, "exp master", hash, hash_len, c->hs->exporter_secret));
     engine_keylog(c, "CLIENT_TRAFFIC_SECRET_0", c->client_application_secret, c->hash_len);
     engine_keylog(c, "SERVER_TRAFFIC_SECRET_0", c->server_application_secret, c->hash_len);
-    engine_keylog(c, "EXPORTER_SECRET", c->exporter_secret, c->hash_len);
+    engine_keylog(c, "EXPORTER_SECRET", c->hs->exporter_secret, c->hash_len);
     engine_emit(c, LATCH_EVENT_NOTE, "application traffic secrets derived", NULL);
     return 0;
 }
@@ -137,7 +141,7 @@ int tls13_derive_resumption_secret(latch_conn *c)
     uint8_t hash[LATCH_MAX_HASH_LEN];
     size_t hash_len = sizeof hash;
     TRY(transcript_hash(c, hash, &hash_len));
-    return derive_secret(c, c->secret, "res master", hash, hash_len, c->resumption_secret);
+    return derive_secret(c, c->hs->secret, "res master", hash, hash_len, c->resumption_secret);
 }
 
 /* finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)

@@ -51,13 +51,19 @@ static int session_usable12(latch_conn *c, const latch_session *s)
 {
     const latch_suite *suite = suite_find(s->suite);
     int client_offers = 0;
-    for (size_t i = 0; i < c->peer.suite_count; i++)
-        client_offers |= c->peer.suites[i] == s->suite;
+    for (size_t i = 0; i < c->hs->peer.suite_count; i++)
+        client_offers |= c->hs->peer.suites[i] == s->suite;
     if (s->version != LATCH_VERSION_TLS12 || suite == NULL || !client_offers)
         return 0;
     /* RFC 7627 5.3: the EMS state must match, else a full handshake */
-    if (s->extended_master_secret != c->peer.extended_master_secret) {
+    if (s->extended_master_secret != c->hs->peer.extended_master_secret) {
         engine_emit(c, LATCH_EVENT_NOTE, "resumption refused", "extended_master_secret mismatch");
+        return 0;
+    }
+    /* RFC 7366: the resumed connection keeps the session's EtM state (no
+     * downgrade to MAC-then-encrypt), else a full handshake */
+    if (s->encrypt_then_mac != server_encrypt_then_mac(c, suite)) {
+        engine_emit(c, LATCH_EVENT_NOTE, "resumption refused", "encrypt_then_mac mismatch");
         return 0;
     }
     return 1;
@@ -68,6 +74,7 @@ static void resume_from(latch_conn *c, const latch_session *s, const char *how)
     c->resumed = 1;
     c->suite = suite_find(s->suite);
     c->extended_master_secret = s->extended_master_secret;
+    c->encrypt_then_mac = s->encrypt_then_mac;
     memcpy(c->master_secret, s->secret, 48);
     handshake_switch_flow(c, &tls12_resumed_handshake);
     engine_emit(c, LATCH_EVENT_NOTE, "resumption accepted", how);
@@ -122,9 +129,12 @@ int client_check_resumed12(latch_conn *c, const uint8_t *id, size_t id_len)
     if (c->suite->id != s->suite)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER,
                            "server resumed with another cipher suite");
-    if (c->peer.extended_master_secret != s->extended_master_secret) /* RFC 7627 5.3 */
+    if (c->hs->peer.extended_master_secret != s->extended_master_secret) /* RFC 7627 5.3 */
         return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
                            "server resumed with a different extended_master_secret state");
+    if (c->encrypt_then_mac != s->encrypt_then_mac) /* RFC 7366: same EtM state */
+        return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
+                           "server resumed with a different encrypt_then_mac state");
     resume_from(c, s, s->ticket_len > 0 ? "session ticket" : "session id");
     return 0;
 }
@@ -142,6 +152,7 @@ static void fill_session(latch_conn *c, latch_session *s)
     s->version = c->version;
     s->suite = c->suite->id;
     s->extended_master_secret = c->extended_master_secret;
+    s->encrypt_then_mac = c->encrypt_then_mac;
     s->issued_ms = session_now_ms(c->config);
     s->lifetime = c->config->ticket_lifetime;
     snprintf(s->server_name, sizeof s->server_name, "%s", c->server_name);

@@ -9,6 +9,8 @@
 
 enum suite_key_exchange { KEY_EXCHANGE_ECDHE, KEY_EXCHANGE_RSA, KEY_EXCHANGE_TLS13 };
 enum suite_auth { AUTH_ECDSA, AUTH_RSA, AUTH_TLS13 };
+/* Record protection: an AEAD, or AES-CBC with HMAC (RFC 5246 6.2.3.2). */
+enum suite_record { RECORD_AEAD, RECORD_CBC };
 
 typedef struct latch_suite {
     uint16_t id;
@@ -21,13 +23,29 @@ typedef struct latch_suite {
     uint8_t key_len;
     uint8_t fixed_iv_len;      /* TLS 1.2: 4 for GCM (salt), 12 for ChaCha20 */
     uint8_t explicit_nonce_len;/* TLS 1.2: 8 for GCM, 0 for ChaCha20 */
+    enum suite_record record;
+    enum latch_hash_id mac_hash; /* CBC: the HMAC hash (SHA-1, -256, -384) */
+    uint8_t mac_key_len;       /* CBC: 20, 32 or 48; AEAD: 0 */
 } latch_suite;
 
 const latch_suite *suite_find(uint16_t id);
 const latch_suite *suite_by_name(const char *name);
-/* Default preference order (ECDHE-ECDSA first, AES-GCM then ChaCha20). */
+/* Default preference order (ECDHE-ECDSA first, AES-GCM then ChaCha20):
+ * the intermediate profile's list. */
 extern const uint16_t suite_default_order[];
 extern const size_t suite_default_count;
+
+/* Security profiles after Mozilla's server-side TLS guidelines: the suites
+ * each one enables, in preference order (see latch_config_set_profile). */
+typedef struct suite_profile {
+    const char *name;
+    const uint16_t *suites;
+    size_t suite_count;
+    uint16_t min_version, max_version;
+    int sha1_signatures;       /* RFC 5246 7.4.1.4.1 defaults for TLS 1.2 peers */
+} suite_profile;
+/* profile is a latch_profile value; NULL if unknown. */
+const suite_profile *suite_profile_find(int profile);
 
 /* Named groups: default order and names. */
 extern const uint16_t group_default_order[];

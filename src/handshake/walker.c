@@ -115,8 +115,8 @@ int handshake_receive_message(latch_conn *c, const uint8_t *msg, size_t len)
         return engine_fail(c, LATCH_ERR_UNEXPECTED_MESSAGE, "%s received while expecting %s",
                            latch_handshake_type_name(type), row ? row->name : "nothing");
     if (row->flags & ROW_NEEDS_PRIOR_HASH) {
-        c->prior_hash_len = sizeof c->prior_hash;
-        TRY(transcript_hash(c, c->prior_hash, &c->prior_hash_len));
+        c->hs->prior_hash_len = sizeof c->hs->prior_hash;
+        TRY(transcript_hash(c, c->hs->prior_hash, &c->hs->prior_hash_len));
     }
     TRY(transcript_add(c, msg, len));
     cursor_init(&body, msg + 4, len - 4);

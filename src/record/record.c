@@ -25,9 +25,29 @@ int record_protection_init(const latch_crypto *crypto, record_protection *p,
     return 0;
 }
 
+int record_protection_init_cbc(const latch_crypto *crypto, record_protection *p,
+                               const record_cbc_keys *keys, int encrypt)
+{
+    record_protection_clear(p);
+    if (encrypt && keys->random == NULL)
+        return LATCH_ERR_INTERNAL;
+    if (latch_cbc_init(crypto, &p->cbc_ctx, keys->key, keys->key_len, keys->mac_hash,
+                       keys->mac_key, keys->mac_key_len, encrypt) != 0)
+        return LATCH_ERR_INTERNAL;
+    p->cbc = 1;
+    p->encrypt_then_mac = keys->encrypt_then_mac != 0;
+    p->random = keys->random;
+    p->random_arg = keys->random_arg;
+    p->sequence = 0;
+    p->active = 1;
+    return 0;
+}
+
 void record_protection_clear(record_protection *p)
 {
-    if (p->active)
+    if (p->active && p->cbc)
+        latch_cbc_free(&p->cbc_ctx);
+    else if (p->active)
         latch_aead_free(&p->aead);
     latch_wipe(p, sizeof *p);
 }
@@ -36,6 +56,8 @@ size_t record_expansion(const record_protection *p)
 {
     if (!p->active)
         return 0;
+    if (p->cbc)
+        return record_cbc_expansion(p);
     return p->explicit_nonce_len + LATCH_AEAD_TAG_LEN + (p->tls13 ? 1 : 0);
 }
 
@@ -99,11 +121,9 @@ static int record_write_tls13(record_protection *p, byte_queue *out, uint8_t typ
     TRY(cursor_write_u16(&c, (uint16_t)body));
     uint8_t *inner;
     TRY(cursor_reserve(&c, len + 1, &inner));
-    if (len > 0)
-        memmove(inner, data, len);
-    inner[len] = type;
-    record_nonce(p, nonce);
-    if (latch_aead_seal(&p->aead, nonce, dst, RECORD_HEADER_LEN, inner, len + 1, inner) != 0)
+    record_nonce(p, nonce); /* sealed straight from data: no copy first */
+    if (latch_aead_seal_trailer(&p->aead, nonce, dst, RECORD_HEADER_LEN, data, len, type,
+                                inner) != 0)
         return LATCH_ERR_INTERNAL;
     byte_queue_commit(out, RECORD_HEADER_LEN + body);
     return 0;
@@ -126,9 +146,9 @@ static int record_write_tls12(record_protection *p, byte_queue *out, uint8_t typ
     TRY(cursor_write_u16(&c, (uint16_t)body));
     TRY(cursor_write_bytes(&c, nonce + 4, p->explicit_nonce_len));
     TRY(cursor_reserve(&c, len + LATCH_AEAD_TAG_LEN, &payload));
-    if (len > 0)
-        memmove(payload, data, len);
-    if (latch_aead_seal(&p->aead, nonce, aad, sizeof aad, payload, len, payload) != 0)
+    /* sealed straight from data into the queue: no copy first */
+    if (latch_aead_seal(&p->aead, nonce, aad, sizeof aad, len ? data : payload, len,
+                        payload) != 0)
         return LATCH_ERR_INTERNAL;
     byte_queue_commit(out, RECORD_HEADER_LEN + body);
     return 0;
@@ -146,6 +166,8 @@ int record_write(record_protection *p, byte_queue *out, uint8_t type, uint16_t v
         return LATCH_ERR_INTERNAL;
     if (p->tls13)
         err = record_write_tls13(p, out, type, data, len);
+    else if (p->cbc)
+        err = record_write_cbc(p, out, type, version, data, len);
     else
         err = record_write_tls12(p, out, type, version, data, len);
     if (err == 0)
@@ -231,6 +253,8 @@ int record_open(record_protection *p, const record_header *h, uint8_t *fragment,
     }
     if (p->tls13)
         err = record_open_tls13(p, h, fragment, plain, plain_len, type);
+    else if (p->cbc)
+        err = record_open_cbc(p, h, fragment, plain, plain_len);
     else
         err = record_open_tls12(p, h, fragment, plain, plain_len);
     if (err == 0)

@@ -9,6 +9,8 @@
  * seq_num || type || version || plaintext length.
  * TLS 1.3 (RFC 8446 5.2): nonce = iv XOR seq, additional data = the record
  * header, inner plaintext = content || type || zero padding.
+ * TLS 1.2 CBC suites (cbc.c): RFC 5246 6.2.3.2 block ciphers with an explicit
+ * IV per record, MAC-then-encrypt or encrypt-then-MAC (RFC 7366).
  */
 #ifndef LATCH_RECORD_H
 #define LATCH_RECORD_H
@@ -35,11 +37,19 @@ enum content_type {
 typedef struct record_protection {
     int active;
     int tls13;
-    latch_aead_ctx aead;
+    union {
+        latch_aead_ctx aead;    /* AEAD suites */
+        latch_cbc_ctx cbc_ctx;  /* CBC suites: cbc is set */
+    };
     uint8_t iv[LATCH_MAX_IV_LEN];
     uint8_t fixed_iv_len;       /* 4 (GCM salt) or 12 */
     uint8_t explicit_nonce_len; /* 8 for TLS 1.2 AES-GCM, else 0 */
     uint64_t sequence;
+    /* TLS 1.2 CBC suites (cbc.c) */
+    int cbc;
+    int encrypt_then_mac;       /* RFC 7366 */
+    int (*random)(void *, uint8_t *, size_t); /* explicit IVs (write side) */
+    void *random_arg;
 } record_protection;
 
 typedef struct record_header {
@@ -54,6 +64,21 @@ int record_protection_init(const latch_crypto *crypto, record_protection *p,
                            const uint8_t *iv, size_t fixed_iv_len, size_t explicit_nonce_len,
                            int tls13, int encrypt);
 void record_protection_clear(record_protection *p);
+
+/* The keys of one direction of a CBC suite. */
+typedef struct record_cbc_keys {
+    const uint8_t *key;         /* AES key, 16 or 32 bytes */
+    size_t key_len;
+    enum latch_hash_id mac_hash; /* HMAC-SHA1, -SHA256 or -SHA384 */
+    const uint8_t *mac_key;
+    size_t mac_key_len;
+    int encrypt_then_mac;
+    int (*random)(void *, uint8_t *, size_t); /* explicit IVs; write side only */
+    void *random_arg;
+} record_cbc_keys;
+
+int record_protection_init_cbc(const latch_crypto *crypto, record_protection *p,
+                               const record_cbc_keys *keys, int encrypt);
 
 /* Bytes a record adds beyond its plaintext. */
 size_t record_expansion(const record_protection *p);
@@ -72,5 +97,14 @@ int record_read_header(const uint8_t *wire, size_t len, record_header *h);
  * or LATCH_ERR_UNEXPECTED_MESSAGE. */
 int record_open(record_protection *p, const record_header *h, uint8_t *fragment,
                 uint8_t **plain, size_t *plain_len, uint8_t *type);
+
+/* ---- CBC records (cbc.c), reached through record_write/record_open ---- */
+size_t record_cbc_expansion(const record_protection *p);
+int record_write_cbc(record_protection *p, byte_queue *out, uint8_t type, uint16_t version,
+                     const uint8_t *data, size_t len);
+/* Every failure (short record, bad padding, bad MAC) is LATCH_ERR_BAD_RECORD_MAC,
+ * reached by the same work when the peer does not do encrypt-then-MAC. */
+int record_open_cbc(record_protection *p, const record_header *h, uint8_t *fragment,
+                    uint8_t **plain, size_t *plain_len);
 
 #endif

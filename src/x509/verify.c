@@ -3,15 +3,21 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <limits.h>
+#include <openssl/buffer.h>
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "util/cursor.h"
 #include "x509/x509.h"
 
 /* Security level for peer chains: RSA >= 2048, no SHA-1 signatures. */
@@ -48,6 +54,273 @@ static int is_directory(const char *path, char *reason, size_t reason_len)
     return 1;
 }
 
+/* ---- the system store, lazily ---------------------------------------
+ *
+ * X509_STORE_set_default_paths parses every certificate of the default
+ * bundle (SSL_CERT_FILE, else /usr/lib/ssl/cert.pem), about 0.6 ms each with
+ * OpenSSL 3.0 because each public key goes through the decoders: most of a
+ * one-shot client's time.  Instead the store gets
+ *   1. the default hashed directory (SSL_CERT_DIR, else /usr/lib/ssl/certs;
+ *      c_rehash links), which opens only the files named after the issuer's
+ *      subject hash, and
+ *   2. the default bundle through a lookup that, on its first use, reads the
+ *      file and indexes its PEM blocks by subject-name hash (base64 and a
+ *      walk to the subject, no certificate parse), then decodes only the
+ *      certificates whose subject is asked for.
+ * A bundle with anything but plain CERTIFICATE blocks is loaded whole. */
+
+typedef struct bundle_entry {
+    unsigned long hash;         /* X509_NAME_hash_ex of the subject */
+    uint8_t *der;
+    size_t len;
+    int added;                  /* already in the store */
+} bundle_entry;
+
+typedef struct lazy_bundle {
+    pthread_mutex_t lock;
+    char *path;
+    int indexed;
+    bundle_entry *entries;
+    size_t count;
+} lazy_bundle;
+
+/* One DER element (tag, definite length up to 3 bytes, value) read from c;
+ * *value is a cursor over its contents, *whole over tag, length and value. */
+static int der_element(cursor *c, uint8_t *tag, cursor *value, cursor *whole)
+{
+    const uint8_t *start = cursor_position(c), *bytes;
+    size_t before = cursor_remaining(c);
+    uint8_t first;
+    size_t n;
+    if (cursor_read_u8(c, tag) != 0 || cursor_read_u8(c, &first) != 0)
+        return -1;
+    n = first;
+    if (first & 0x80) {
+        size_t count = first & 0x7f;
+        if (count == 0 || count > 3)
+            return -1;
+        for (n = 0; count > 0; count--) {
+            uint8_t b;
+            if (cursor_read_u8(c, &b) != 0)
+                return -1;
+            n = n << 8 | b;
+        }
+    }
+    if (cursor_read_bytes(c, &bytes, n) != 0)
+        return -1;
+    cursor_init(value, bytes, n);
+    if (whole != NULL)
+        cursor_init(whole, start, before - cursor_remaining(c));
+    return 0;
+}
+
+/* Certificate ::= SEQUENCE { tbs SEQUENCE { [0] version OPTIONAL, serial,
+ * signature, issuer, validity, subject, ... } ... } (RFC 5280 4.1) */
+static int der_subject(const uint8_t *der, size_t der_len, const uint8_t **name,
+                       size_t *name_len)
+{
+    cursor all, certificate, tbs, field, value;
+    uint8_t tag;
+    cursor_init(&all, der, der_len);
+    if (der_element(&all, &tag, &certificate, NULL) != 0 || tag != 0x30 ||
+        der_element(&certificate, &tag, &tbs, NULL) != 0 || tag != 0x30)
+        return -1;
+    for (int i = 0; i < 6; i++) {
+        if (der_element(&tbs, &tag, &value, &field) != 0)
+            return -1;
+        if (i == 0 && tag != 0xa0) /* no version: the serial came first */
+            i++;
+        if (i == 5) {
+            if (tag != 0x30)
+                return -1;
+            *name = cursor_position(&field);
+            *name_len = cursor_remaining(&field);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static unsigned long name_hash(const X509_NAME *name, int *ok)
+{
+    return X509_NAME_hash_ex(name, NULL, NULL, ok);
+}
+
+static int bundle_add(lazy_bundle *b, uint8_t *der, size_t len)
+{
+    const uint8_t *subject, *q;
+    size_t subject_len;
+    int ok = 0;
+    if (der_subject(der, len, &subject, &subject_len) != 0)
+        return -1;
+    q = subject;
+    X509_NAME *name = d2i_X509_NAME(NULL, &q, (long)subject_len);
+    unsigned long hash = name != NULL ? name_hash(name, &ok) : 0;
+    X509_NAME_free(name);
+    if (!ok)
+        return -1;
+    bundle_entry *grown = realloc(b->entries, (b->count + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    b->entries = grown;
+    b->entries[b->count++] = (bundle_entry){hash, der, len, 0};
+    return 0;
+}
+
+/* Reads the bundle and indexes it; 1: indexed, 0: load it whole instead. */
+static int bundle_index(lazy_bundle *b, X509_LOOKUP *lookup)
+{
+    static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+    BIO *in = BIO_new_file(b->path, "rb");
+    BUF_MEM *mem = NULL;
+    char *text;
+    if (in == NULL) /* no bundle: nothing to find, as set_default_paths */
+        return 1;
+    BIO *sink = BIO_new(BIO_s_mem());
+    char chunk[16384];
+    int n, whole = 0;
+    while (sink != NULL && (n = BIO_read(in, chunk, sizeof chunk)) > 0)
+        if (BIO_write(sink, chunk, n) != n)
+            break;
+    BIO_free(in);
+    if (sink == NULL || BIO_write(sink, "", 1) != 1) { /* NUL-terminate */
+        BIO_free(sink);
+        return 0;
+    }
+    BIO_get_mem_ptr(sink, &mem);
+    text = mem->data;
+    if (strstr(text, "-----BEGIN TRUSTED CERTIFICATE") != NULL ||
+        strstr(text, "-----BEGIN X509 CRL") != NULL)
+        whole = 1;
+    for (char *at = text; !whole && (at = strstr(at, begin)) != NULL;) {
+        char *stop = strstr(at, end);
+        if (stop == NULL)
+            break;
+        at += sizeof begin - 1;
+        size_t b64_len = (size_t)(stop - at);
+        uint8_t *der = malloc(b64_len / 4 * 3 + 3);
+        EVP_ENCODE_CTX *dec = EVP_ENCODE_CTX_new();
+        int out = 0, fin = 0;
+        if (der == NULL || dec == NULL || b64_len > INT_MAX) {
+            whole = 1;
+        } else {
+            EVP_DecodeInit(dec);
+            if (EVP_DecodeUpdate(dec, der, &out, (const unsigned char *)at, (int)b64_len) < 0 ||
+                EVP_DecodeFinal(dec, der + out, &fin) != 1 ||
+                bundle_add(b, der, (size_t)(out + fin)) != 0)
+                whole = 1;
+            else
+                der = NULL; /* the entry owns it */
+        }
+        EVP_ENCODE_CTX_free(dec);
+        free(der);
+        at = stop + sizeof end - 1;
+    }
+    BIO_free(sink);
+    if (whole) /* let libcrypto parse it all, as before */
+        (void)X509_load_cert_crl_file(lookup, b->path, X509_FILETYPE_PEM);
+    return 1;
+}
+
+static int bundle_get_by_subject(X509_LOOKUP *lookup, X509_LOOKUP_TYPE type,
+                                 const X509_NAME *name, X509_OBJECT *ret)
+{
+    lazy_bundle *b = X509_LOOKUP_get_method_data(lookup);
+    X509_STORE *store = X509_LOOKUP_get_store(lookup);
+    int ok = 0, found = 0;
+    if (b == NULL || type != X509_LU_X509 || name == NULL)
+        return 0;
+    unsigned long hash = name_hash(name, &ok);
+    if (!ok)
+        return 0;
+    pthread_mutex_lock(&b->lock);
+    if (!b->indexed)
+        b->indexed = bundle_index(b, lookup);
+    for (size_t i = 0; i < b->count; i++) {
+        bundle_entry *e = &b->entries[i];
+        const unsigned char *p = e->der;
+        X509 *cert;
+        if (e->hash != hash || e->added ||
+            (cert = d2i_X509(NULL, &p, (long)e->len)) == NULL)
+            continue;
+        if (X509_NAME_cmp(X509_get_subject_name(cert), name) == 0) {
+            e->added = 1;
+            found |= X509_STORE_add_cert(store, cert) == 1;
+        }
+        X509_free(cert);
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (!found)
+        return 0;
+    X509_STORE_lock(store);
+    X509_OBJECT *obj = X509_OBJECT_retrieve_by_subject(X509_STORE_get0_objects(store),
+                                                       X509_LU_X509, name);
+    ok = obj != NULL && X509_OBJECT_set1_X509(ret, X509_OBJECT_get0_X509(obj)) == 1;
+    X509_STORE_unlock(store);
+    return ok;
+}
+
+static void bundle_free(X509_LOOKUP *lookup)
+{
+    lazy_bundle *b = X509_LOOKUP_get_method_data(lookup);
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->count; i++)
+        free(b->entries[i].der);
+    free(b->entries);
+    free(b->path);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+    X509_LOOKUP_set_method_data(lookup, NULL);
+}
+
+static X509_LOOKUP_METHOD *bundle_method;
+
+static void bundle_method_make(void)
+{
+    X509_LOOKUP_METHOD *m = X509_LOOKUP_meth_new("latch lazy bundle");
+    if (m == NULL || !X509_LOOKUP_meth_set_get_by_subject(m, bundle_get_by_subject) ||
+        !X509_LOOKUP_meth_set_free(m, bundle_free)) {
+        X509_LOOKUP_meth_free(m);
+        return;
+    }
+    bundle_method = m;
+}
+
+static int add_lazy_bundle(X509_STORE *store, const char *path)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    lazy_bundle *b;
+    X509_LOOKUP *lookup;
+    pthread_once(&once, bundle_method_make);
+    if (bundle_method == NULL || (b = calloc(1, sizeof *b)) == NULL)
+        return 0;
+    if ((b->path = strdup(path)) == NULL || pthread_mutex_init(&b->lock, NULL) != 0) {
+        free(b->path);
+        free(b);
+        return 0;
+    }
+    if ((lookup = X509_STORE_add_lookup(store, bundle_method)) == NULL ||
+        !X509_LOOKUP_set_method_data(lookup, b)) {
+        pthread_mutex_destroy(&b->lock);
+        free(b->path);
+        free(b);
+        return 0;
+    }
+    return 1;
+}
+
+/* The default directory, then the default bundle, both read on demand. */
+static int set_lazy_default_paths(X509_STORE *store)
+{
+    const char *file = getenv(X509_get_default_cert_file_env());
+    X509_LOOKUP *dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+    if (dir == NULL)
+        return 0;
+    (void)X509_LOOKUP_add_dir(dir, NULL, X509_FILETYPE_DEFAULT);
+    return add_lazy_bundle(store, file != NULL ? file : X509_get_default_cert_file());
+}
+
 X509_STORE *latch_trust_store_new(const char *ca_file, const char *ca_path,
                                   char *reason, size_t reason_len)
 {
@@ -70,7 +343,7 @@ X509_STORE *latch_trust_store_new(const char *ca_file, const char *ca_path,
                    crypto_reason());
         goto fail;
     }
-    if (ca_file == NULL && ca_path == NULL && !X509_STORE_set_default_paths(store)) {
+    if (ca_file == NULL && ca_path == NULL && !set_lazy_default_paths(store)) {
         set_reason(reason, reason_len, "cannot load the system trust store: %s",
                    crypto_reason());
         goto fail;

@@ -18,6 +18,8 @@ static void test_rsa_suites(void)
     for (int i = 0; i < 2; i++) {
         pair p;
         CHECK(pair_configs(&p, "rsa2048") == 0);
+        /* RSA key exchange is in the old profile only (Mozilla intermediate has none) */
+        CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
         CHECK(latch_config_set_ciphers(p.client_config, suites[i]) == 0);
         CHECK(pair_connect(&p, "localhost") == 0);
         CHECK(pair_handshake(&p) == 0);
@@ -28,9 +30,17 @@ static void test_rsa_suites(void)
         CHECK(latch_conn_read(p.server, buf, 3) == 3 && strcmp(buf, "abc") == 0);
         pair_free(&p);
     }
-    /* by default ECDHE is preferred: RSA key exchange only when asked */
+    /* the default (intermediate) server has no RSA key exchange */
     pair p;
     CHECK(pair_configs(&p, "rsa2048") == 0);
+    CHECK(latch_config_set_ciphers(p.client_config, suites[0]) == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) != 0);
+    CHECK_EQ_INT(latch_conn_error(p.server), LATCH_ERR_HANDSHAKE_FAILURE);
+    pair_free(&p);
+    /* even in the old profile ECDHE is preferred: RSA key exchange only when asked */
+    CHECK(pair_configs(&p, "rsa2048") == 0);
+    CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
     CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
     CHECK(pair_connect(&p, "localhost") == 0);
     CHECK(pair_handshake(&p) == 0);
@@ -38,6 +48,7 @@ static void test_rsa_suites(void)
     pair_free(&p);
     /* an ECDSA-only server cannot do RSA key exchange */
     CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
     CHECK(latch_config_set_ciphers(p.client_config, "TLS_RSA_WITH_AES_128_GCM_SHA256") == 0);
     CHECK(pair_connect(&p, "localhost") == 0);
     CHECK(pair_handshake(&p) != 0);
@@ -147,6 +158,7 @@ static void test_robot(void)
         rewrite r = {(enum craft)kind, 0};
         int was_sent;
         CHECK(pair_configs(&p, "rsa2048") == 0);
+        CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
         CHECK(latch_config_set_ciphers(p.client_config, "TLS_RSA_WITH_AES_128_GCM_SHA256") == 0);
         p.tamper = replace_key_exchange;
         p.tamper_arg = &r;

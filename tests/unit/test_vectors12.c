@@ -194,18 +194,18 @@ static void check_parsed_client_hello(const latch_conn *s)
     CHECK_MEM(s->client_random, client_random, 32);
     free(client_random);
     CHECK(strcmp(s->server_name, "example.ulfheim.net") == 0);
-    CHECK_EQ_INT(s->peer.suite_count, 16);
-    CHECK_MEM(s->peer.suites, suites, sizeof suites);
-    CHECK_EQ_INT(s->peer.sent_groups, 1);
-    CHECK_EQ_INT(s->peer.group_count, 4);
-    CHECK_MEM(s->peer.groups, groups, sizeof groups);
-    CHECK_EQ_INT(s->peer.sent_signature_schemes, 1);
-    CHECK_EQ_INT(s->peer.signature_scheme_count, 8);
-    CHECK_MEM(s->peer.signature_schemes, schemes, sizeof schemes);
-    CHECK_EQ_INT(s->peer.sent_point_formats, 1);
-    CHECK_EQ_INT(s->peer.secure_renegotiation, 1); /* renegotiation_info, empty */
-    CHECK_EQ_INT(s->peer.extended_master_secret, 0);
-    CHECK_EQ_INT(s->peer.sent_alpn, 0);
+    CHECK_EQ_INT(s->hs->peer.suite_count, 16);
+    CHECK_MEM(s->hs->peer.suites, suites, sizeof suites);
+    CHECK_EQ_INT(s->hs->peer.sent_groups, 1);
+    CHECK_EQ_INT(s->hs->peer.group_count, 4);
+    CHECK_MEM(s->hs->peer.groups, groups, sizeof groups);
+    CHECK_EQ_INT(s->hs->peer.sent_signature_schemes, 1);
+    CHECK_EQ_INT(s->hs->peer.signature_scheme_count, 8);
+    CHECK_MEM(s->hs->peer.signature_schemes, schemes, sizeof schemes);
+    CHECK_EQ_INT(s->hs->peer.sent_point_formats, 1);
+    CHECK_EQ_INT(s->hs->peer.secure_renegotiation, 1); /* renegotiation_info, empty */
+    CHECK_EQ_INT(s->hs->peer.extended_master_secret, 0);
+    CHECK_EQ_INT(s->hs->peer.sent_alpn, 0);
     CHECK_EQ_INT(s->peer_sent_versions, 0);
 }
 
@@ -303,8 +303,8 @@ static void test_server_answers_client_hello(void)
     CHECK_EQ_INT(latch_conn_error(s), LATCH_OK);
     CHECK_EQ_INT(ms_len, 48);
     CHECK_MEM(s->master_secret, master, 48);
-    CHECK_EQ_INT(s->pending_read.active, 1);
-    CHECK_EQ_INT(s->pending_read.explicit_nonce_len, 8);
+    CHECK_EQ_INT(s->hs->pending_read.active, 1);
+    CHECK_EQ_INT(s->hs->pending_read.explicit_nonce_len, 8);
 
     /* its ChangeCipherSpec switches to the (GCM) read keys, under which the
      * CBC-protected Finished cannot be opened: bad_record_mac */
@@ -463,7 +463,7 @@ static void expect_failure(client_setup *cs, int err, int expected, int alert)
     CHECK_EQ_INT(latch_conn_error(cs->c), expected);
     CHECK_EQ_INT(latch_conn_alert(cs->c, &sent), alert);
     CHECK_EQ_INT(sent, 1);
-    CHECK_EQ_INT(cs->c->pre_master_len, 0);
+    CHECK_EQ_INT(cs->c->hs->pre_master_len, 0);
     /* the alert record is the last thing in the send buffer */
     size_t len;
     const uint8_t *out = latch_conn_send_buf(cs->c, &len);
@@ -494,10 +494,10 @@ static void test_client_server_key_exchange(void)
     CHECK_EQ_INT(cs.rng.wrong_size, 0);
     CHECK_EQ_INT(cs.c->group, LATCH_GROUP_X25519);
     CHECK_EQ_INT(cs.c->signature_scheme, LATCH_SIG_RSA_PKCS1_SHA256);
-    CHECK_EQ_INT(cs.c->pre_master_len, pms_len);
-    CHECK_MEM(cs.c->pre_master_secret, pms, pms_len);
-    CHECK_EQ_INT(cs.c->our_key_share_len, pub_len);
-    CHECK_MEM(cs.c->our_key_share, pub, pub_len);
+    CHECK_EQ_INT(cs.c->hs->pre_master_len, pms_len);
+    CHECK_MEM(cs.c->hs->pre_master_secret, pms, pms_len);
+    CHECK_EQ_INT(cs.c->hs->our_key_share_len, pub_len);
+    CHECK_MEM(cs.c->hs->our_key_share, pub, pub_len);
     CHECK(cs.c->key_exchange_key == NULL); /* used and dropped */
 
     /* d. ClientKeyExchange: the vector's message body */
@@ -573,7 +573,7 @@ static void test_client_server_key_exchange(void)
     cursor body;
     cursor_init(&body, ske + 4, ske_len - 4 - 1);
     CHECK_EQ_INT(server_key_exchange_read(cs.c, &body), LATCH_ERR_DECODE);
-    CHECK_EQ_INT(cs.c->pre_master_len, 0);
+    CHECK_EQ_INT(cs.c->hs->pre_master_len, 0);
     client_close(&cs);
 
     free(pms);
@@ -607,21 +607,21 @@ static void test_key_schedule(void)
     c->extended_master_secret = 0;
     CHECK_EQ_INT(tls12_derive_keys(c), 0);
     CHECK_MEM(c->master_secret, master, 48);
-    CHECK_EQ_INT(c->pre_master_len, 0); /* wiped once used */
+    CHECK_EQ_INT(c->hs->pre_master_len, 0); /* wiped once used */
     const char *nss = json_string(vec, "nss_keylog");
     CHECK_EQ_INT(keylog_lines, 1);
     CHECK(nss != NULL && strcmp(keylog_line, nss) == 0);
 
     /* The key block is a PRF stream: its first 40 bytes are the GCM suite's
      * client key, server key, client salt, server salt (RFC 5246 6.3). */
-    CHECK_EQ_INT(c->pending_write.active, 1);
-    CHECK_EQ_INT(c->pending_read.active, 1);
-    CHECK_EQ_INT(c->pending_write.tls13, 0);
-    CHECK_EQ_INT(c->pending_write.fixed_iv_len, 4);
-    CHECK_EQ_INT(c->pending_write.explicit_nonce_len, 8);
-    CHECK_EQ_INT(c->pending_write.sequence, 0);
-    CHECK_MEM(c->pending_write.iv, block + 32, 4);
-    CHECK_MEM(c->pending_read.iv, block + 36, 4);
+    CHECK_EQ_INT(c->hs->pending_write.active, 1);
+    CHECK_EQ_INT(c->hs->pending_read.active, 1);
+    CHECK_EQ_INT(c->hs->pending_write.tls13, 0);
+    CHECK_EQ_INT(c->hs->pending_write.fixed_iv_len, 4);
+    CHECK_EQ_INT(c->hs->pending_write.explicit_nonce_len, 8);
+    CHECK_EQ_INT(c->hs->pending_write.sequence, 0);
+    CHECK_MEM(c->hs->pending_write.iv, block + 32, 4);
+    CHECK_MEM(c->hs->pending_read.iv, block + 36, 4);
 
     latch_crypto *crypto = &cs.cfg->crypto;
     record_protection mine_read = {0}, mine_write = {0}, wrong = {0};
@@ -634,7 +634,7 @@ static void test_key_schedule(void)
                  0);
     byte_queue q = {0};
     static const uint8_t ping[4] = {'p', 'i', 'n', 'g'};
-    CHECK_EQ_INT(record_write(&c->pending_write, &q, CONTENT_APPLICATION_DATA,
+    CHECK_EQ_INT(record_write(&c->hs->pending_write, &q, CONTENT_APPLICATION_DATA,
                               LATCH_VERSION_TLS12, ping, 4),
                  0);
     uint8_t wire[64], copy[64], *plain = NULL, type = 0;
@@ -662,7 +662,7 @@ static void test_key_schedule(void)
     n = byte_queue_length(&q);
     memcpy(wire, byte_queue_front(&q), n);
     CHECK_EQ_INT(record_read_header(wire, n, &h), 0);
-    CHECK_EQ_INT(record_open(&c->pending_read, &h, wire + 5, &plain, &plain_len, &type), 0);
+    CHECK_EQ_INT(record_open(&c->hs->pending_read, &h, wire + 5, &plain, &plain_len, &type), 0);
     CHECK_EQ_INT(plain_len, 4);
     if (plain != NULL && plain_len == 4)
         CHECK_MEM(plain, pong, 4);
@@ -706,7 +706,7 @@ static void test_transcript(void)
     size_t th_len, len;
     uint8_t hash[LATCH_MAX_HASH_LEN];
     size_t hash_len = sizeof hash;
-    CHECK_EQ_INT(s->transcript_ready, 0);
+    CHECK_EQ_INT(s->hs->transcript_ready, 0);
     CHECK_EQ_INT(transcript_hash(s, hash, &hash_len), LATCH_ERR_INTERNAL);
     for (size_t r = 0; r <= 5; r++) {
         uint8_t *msg = message(r, &len);

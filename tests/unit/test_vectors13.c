@@ -226,19 +226,19 @@ static latch_conn *conn_for(vec *v, latch_config *cfg)
         return NULL;
     }
     CHECK_HEX(v, pub, pub_len, "client_ephemeral_public");
-    memcpy(c->our_key_share, pub, pub_len);
-    c->our_key_share_len = pub_len;
+    memcpy(c->hs->our_key_share, pub, pub_len);
+    c->hs->our_key_share_len = pub_len;
 
-    if (c->transcript_ready)
-        latch_hash_free(&c->transcript);
-    c->transcript_ready = 0;
-    byte_queue_free(&c->transcript_pending);
+    if (c->hs->transcript_ready)
+        latch_hash_free(&c->hs->transcript);
+    c->hs->transcript_ready = 0;
+    byte_queue_free(&c->hs->transcript_pending);
     uint8_t *ch = vec_hex(v, &n, "records[0].messages[0].bytes");
     CHECK_EQ_INT(ch[0], 1);
     /* the file's ClientHello carries the file's random and key share */
     CHECK(n > 38 && memcmp(ch + 6, c->client_random, 32) == 0);
     CHECK(contains(ch, n, pub, pub_len));
-    CHECK_EQ_INT(byte_queue_append(&c->transcript_pending, ch, n), 0);
+    CHECK_EQ_INT(byte_queue_append(&c->hs->transcript_pending, ch, n), 0);
     c->suite = NULL;
     c->hash_len = 0;
     c->version = 0;
@@ -301,13 +301,13 @@ static int do_server_hello(vec *v, latch_conn *c, int checks)
     CHECK_EQ_INT(c->key_exchange_key == NULL, 1); /* ephemeral key dropped after use */
     CHECK_HEX(v, c->server_random, 32, "server_random");
     check_transcript(v, c, "client_hello..server_hello");
-    CHECK_HEX(v, c->secret, c->hash_len, "secrets.handshake_secret");
-    CHECK_HEX(v, c->client_handshake_secret, c->hash_len,
+    CHECK_HEX(v, c->hs->secret, c->hash_len, "secrets.handshake_secret");
+    CHECK_HEX(v, c->hs->client_handshake_secret, c->hash_len,
               "secrets.client_handshake_traffic_secret");
-    CHECK_HEX(v, c->server_handshake_secret, c->hash_len,
+    CHECK_HEX(v, c->hs->server_handshake_secret, c->hash_len,
               "secrets.server_handshake_traffic_secret");
-    check_traffic_keys(v, c, c->server_handshake_secret, "server_handshake");
-    check_traffic_keys(v, c, c->client_handshake_secret, "client_handshake");
+    check_traffic_keys(v, c, c->hs->server_handshake_secret, "server_handshake");
+    check_traffic_keys(v, c, c->hs->client_handshake_secret, "client_handshake");
     /* handshake keys in place: read = server's, write = ours */
     CHECK(c->read.active && c->read.tls13 && c->read.sequence == 0);
     CHECK(c->write.active && c->write.tls13 && c->write.sequence == 0);
@@ -400,8 +400,8 @@ static int read_server_message(latch_conn *c, const uint8_t *msg, size_t len)
         return -1;
     }
     if (needs_prior) {
-        c->prior_hash_len = sizeof c->prior_hash;
-        int rc = transcript_hash(c, c->prior_hash, &c->prior_hash_len);
+        c->hs->prior_hash_len = sizeof c->hs->prior_hash;
+        int rc = transcript_hash(c, c->hs->prior_hash, &c->hs->prior_hash_len);
         if (rc != 0)
             return rc;
     }
@@ -466,18 +466,18 @@ static void check_server_flight(vec *v, latch_conn *c, const uint8_t *flight, si
             /* the RFC's / the capture's RSA-PSS signature, verified by our code */
             uint8_t *scheme = vec_hex(v, &n, "certificate_verify.scheme");
             CHECK_EQ_INT(c->signature_scheme, n == 2 ? (scheme[0] << 8 | scheme[1]) : -1);
-            CHECK_EQ_INT(c->prior_hash_len, v->hash_len);
+            CHECK_EQ_INT(c->hs->prior_hash_len, v->hash_len);
             CHECK_HEX(v, msg + 8, len - 8, "certificate_verify.signature");
         }
         if (msg[0] == HANDSHAKE_FINISHED) {
             CHECK_HEX(v, msg + 4, len - 4, "server_finished_verify_data");
             check_transcript(v, c, "client_hello..server_finished");
-            CHECK_HEX(v, c->secret, c->hash_len, "secrets.master_secret");
+            CHECK_HEX(v, c->hs->secret, c->hash_len, "secrets.master_secret");
             CHECK_HEX(v, c->client_application_secret, c->hash_len,
                       "secrets.client_application_traffic_secret_0");
             CHECK_HEX(v, c->server_application_secret, c->hash_len,
                       "secrets.server_application_traffic_secret_0");
-            CHECK_HEX(v, c->exporter_secret, c->hash_len, "secrets.exporter_master_secret");
+            CHECK_HEX(v, c->hs->exporter_secret, c->hash_len, "secrets.exporter_master_secret");
             check_traffic_keys(v, c, c->server_application_secret, "server_application");
             check_traffic_keys(v, c, c->client_application_secret, "client_application");
             /* finished13_read switched the read side to the application keys */
@@ -943,12 +943,12 @@ static void test_rfc8448_resumed(latch_config *cfg)
     c->suite = suite_find(0x1301);
     CHECK_EQ_INT(tls13_early_secret(c, psk, psk_len), 0);
     CHECK_EQ_INT(c->hash_len, 32);
-    CHECK_HEX(&v, c->secret, c->hash_len, "secrets.early_secret");
+    CHECK_HEX(&v, c->hs->secret, c->hash_len, "secrets.early_secret");
 
     /* binder_key = Derive-Secret(early, "res binder", ""); binder = HMAC of
      * the truncated ClientHello's hash under its finished key */
     CHECK_EQ_INT(latch_hash_oneshot(crypto, LATCH_HASH_SHA256, NULL, 0, empty_hash, &n), 0);
-    CHECK_EQ_INT(tls13_expand_label(crypto, LATCH_HASH_SHA256, c->secret, 32, "res binder",
+    CHECK_EQ_INT(tls13_expand_label(crypto, LATCH_HASH_SHA256, c->hs->secret, 32, "res binder",
                                     empty_hash, 32, binder_key, 32),
                  0);
     CHECK_HEX(&v, binder_key, 32, "psk_binder.binder_key");
@@ -982,12 +982,12 @@ static void test_rfc8448_resumed(latch_config *cfg)
 
     /* 0-RTT: client_early_traffic_secret and the early data record */
     CHECK_EQ_INT(latch_hash_oneshot(crypto, LATCH_HASH_SHA256, ch, ch_len, ch_hash, &n), 0);
-    CHECK_EQ_INT(tls13_expand_label(crypto, LATCH_HASH_SHA256, c->secret, 32, "c e traffic",
+    CHECK_EQ_INT(tls13_expand_label(crypto, LATCH_HASH_SHA256, c->hs->secret, 32, "c e traffic",
                                     ch_hash, 32, secret, 32),
                  0);
     CHECK_HEX(&v, secret, 32, "secrets.client_early_traffic_secret");
     uint8_t early_exporter[32];
-    CHECK_EQ_INT(tls13_expand_label(crypto, LATCH_HASH_SHA256, c->secret, 32, "e exp master",
+    CHECK_EQ_INT(tls13_expand_label(crypto, LATCH_HASH_SHA256, c->hs->secret, 32, "e exp master",
                                     ch_hash, 32, early_exporter, 32),
                  0);
     CHECK_HEX(&v, early_exporter, 32, "secrets.early_exporter_master_secret");
@@ -1010,7 +1010,7 @@ static void test_rfc8448_resumed(latch_config *cfg)
      * derives the early secret itself (forget the one computed above) */
     c->suite = NULL;
     c->hash_len = 0;
-    memset(c->secret, 0, sizeof c->secret);
+    memset(c->hs->secret, 0, sizeof c->hs->secret);
     if (do_server_hello(&v, c, 1) == 0) {
         CHECK_EQ_INT(c->resumed, 1);
         CHECK(c->flow == &tls13_psk_handshake);
