@@ -8,7 +8,7 @@ require_pki
 require_tool valgrind
 require_tool curl
 
-case "$LATCH" in *sanitized*) note "sanitized build: valgrind runs only on the plain build"; echo "1 passed, 0 failed"; exit 0 ;; esac
+case "$LATCH" in *sanitized*) note "sanitized build: valgrind runs only on the plain build"; exit 77 ;; esac
 VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 -q)
 ROOT=$(make_docroot)
 
