@@ -5,12 +5,19 @@
  * own CPU time (getrusage) from the end of the handshake to the last byte.
  * Application writes and reads are 16 KiB, as a web server's.
  *
- *   bulk --impl latch|ossl --suite TLS_AES_128_GCM_SHA256 [--mb M]
+ *   bulk --impl latch|ossl --suite TLS_AES_128_GCM_SHA256 [--mb M] [--pin]
+ *
+ * --pin: the sender on CPU 1 and the receiver on CPU 0 (as run.sh pins the
+ * servers and the clients), so that neither side pays for migrations.
  *
  * Prints: RESULT impl=.. suite=.. mb=.. sender_cpu_us=.. receiver_cpu_us=..
  *         sender_mb_per_cpu_s=.. receiver_mb_per_cpu_s=.. wall_s=..
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <getopt.h>
+#include <sched.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -146,20 +153,31 @@ static void run_receiver(const char *impl, const char *suite, int port, uint64_t
     _exit(0);
 }
 
+static void pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        bench_die("cannot pin to CPU %d", cpu);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {{"impl", required_argument, NULL, 'i'},
                                             {"suite", required_argument, NULL, 's'},
                                             {"mb", required_argument, NULL, 'm'},
+                                            {"pin", no_argument, NULL, 'p'},
                                             {NULL, 0, NULL, 0}};
     const char *impl = "latch", *suite = "TLS_AES_128_GCM_SHA256";
-    int mb = 256, option;
+    int mb = 256, option, pin = 0;
     while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (option) {
         case 'i': impl = optarg; break;
         case 's': suite = optarg; break;
         case 'm': mb = atoi(optarg); break;
-        default: bench_die("usage: bulk --impl latch|ossl --suite NAME [--mb M]");
+        case 'p': pin = 1; break;
+        default: bench_die("usage: bulk --impl latch|ossl --suite NAME [--mb M] [--pin]");
         }
     }
     if (mb <= 0 || (strcmp(impl, "latch") != 0 && strcmp(impl, "ossl") != 0))
@@ -173,11 +191,15 @@ int main(int argc, char **argv)
     if (child < 0)
         bench_die("fork failed");
     if (child == 0) {
+        if (pin)
+            pin_to(0);
         close(listen_fd);
         close(report[0]);
         run_receiver(impl, suite, port, total, report[1]);
     }
     close(report[1]);
+    if (pin)
+        pin_to(1);
     int fd = accept(listen_fd, NULL, NULL);
     if (fd < 0)
         bench_die("accept failed");

@@ -52,9 +52,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  PIN_SERVER="taskset -c 1" PIN_CLIENT="taskset -c 0"
+  PIN_SERVER="taskset -c 1" PIN_CLIENT="taskset -c 0" BULK_PIN="--pin"
 else
-  PIN_SERVER="" PIN_CLIENT=""
+  PIN_SERVER="" PIN_CLIENT="" BULK_PIN=""
 fi
 
 log() { printf '[%3ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
@@ -103,6 +103,8 @@ median() { # key impl
          else printf "%.6g\n", (v[NR/2]+v[NR/2+1])/2}'
 }
 
+# ONLY=https: just the HTTPS rows (latch serve vs nginx, latch get vs curl)
+if [ "${ONLY:-}" != https ]; then
 # ---- 1. crypto limit -------------------------------------------------------
 log "bench: crypto limit (primitives through EVP)"
 $PIN_SERVER "$B/crypto_limit" --ms "$CRYPTO_MS" >"$OUT/crypto_limit.txt"
@@ -176,7 +178,8 @@ SUITES=(TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA2
 run_bulk() { # impl(latch|ossl) suite
   local line impl=$1
   [ "$impl" = ossl ] && impl=openssl
-  if ! line=$("$B/bulk" --impl "$1" --suite "$2" --mb "$BULK_MB" 2>>"$OUT/bulk.err"); then
+  # shellcheck disable=SC2086
+  if ! line=$("$B/bulk" --impl "$1" --suite "$2" --mb "$BULK_MB" $BULK_PIN 2>>"$OUT/bulk.err"); then
     log "bench: bulk $1 $2 failed (see $OUT/bulk.err)"
     return
   fi
@@ -220,6 +223,8 @@ for rep in $(seq 1 "$MEM_REPS"); do
   if [ $((rep % 2)) = 1 ]; then run_memory latch; run_memory openssl
   else run_memory openssl; run_memory latch; fi
 done
+
+fi # ONLY
 
 # ---- 5. HTTPS: latch serve vs nginx, and latch get vs curl ------------------
 WWW=$OUT/www

@@ -82,6 +82,9 @@ latch_config *fuzz_server_config(void)
         latch_config_add_cert_key_files(cfg, FUZZ_PKI "server-rsa2048.pem",
                                         FUZZ_PKI "server-rsa2048-key.pem") != 0)
         die("server certificates", cfg);
+    /* the CBC suites refine the old profile only */
+    if (latch_config_set_profile(cfg, LATCH_PROFILE_OLD) != 0)
+        die("server profile", cfg);
     if (latch_config_set_ciphers(cfg, FUZZ_AEAD_SUITES "," FUZZ_CBC_SUITES "," FUZZ_RSA_SUITES) !=
             0 &&
         latch_config_set_ciphers(cfg, FUZZ_AEAD_SUITES "," FUZZ_RSA_SUITES) != 0)
@@ -137,6 +140,8 @@ latch_config *fuzz_client_config(unsigned variant)
         die("latch_config_new", NULL);
     if (latch_config_set_ca(cfg, FUZZ_PKI "ca.pem", NULL) != 0)
         die("client CA", cfg);
+    if (variant == FUZZ_CLIENT_TLS12_CBC && latch_config_set_profile(cfg, LATCH_PROFILE_OLD) != 0)
+        die(variants[variant].name, cfg); /* CBC suites refine the old profile only */
     if (variants[variant].ciphers && latch_config_set_ciphers(cfg, variants[variant].ciphers) &&
         (variants[variant].fallback_ciphers == NULL ||
          latch_config_set_ciphers(cfg, variants[variant].fallback_ciphers) != 0))

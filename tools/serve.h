@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cli.h"
 #include "http/http.h"
@@ -65,6 +66,10 @@ struct serve_config_ref {
  * key files, ...); keylog may be NULL.  Prints the problem and returns an
  * exit code on failure, 0 on success. */
 int serve_build_config(const struct serve_options *options, FILE *keylog, latch_config **out);
+/* The same on SIGHUP: the new configuration shares previous's session-id
+ * cache, so sessions cached before the reload still resume. */
+int serve_rebuild_config(const struct serve_options *options, FILE *keylog,
+                         const latch_config *previous, latch_config **out);
 /* A reference holding config (users = 1), or NULL (config freed). */
 struct serve_config_ref *serve_config_ref_new(latch_config *config, unsigned generation);
 /* Drop one user; frees the configuration with its last one. */
@@ -114,6 +119,13 @@ struct serve_worker {
     uint64_t stop_deadline_ms;
     uint64_t refused_logged_ms;       /* last "connection limit" line */
     latch_http_request request;       /* parser scratch (4 KiB: not on the stack) */
+    int root_fd;                      /* serve: O_PATH descriptor of shared->root, or -1 */
+    /* serve: request lines for stderr and --access-log, written once per
+     * event batch (serve_http_flush_logs) instead of once per request */
+    char stderr_log[8192], access_log[8192];
+    size_t stderr_log_length, access_log_length;
+    time_t access_log_time;           /* the second access_log_date shows */
+    char access_log_date[40];
     pthread_t thread;
     int thread_started;
     /* --trace: TCP segments of the listening port (serve_conn.c) */
@@ -153,6 +165,9 @@ struct serve_conn {
     latch_http_reply reply;
     size_t head_sent, body_sent;
     uint64_t file_sent;
+    char *file_buffer;         /* file bytes read ahead (large replies), or NULL */
+    size_t file_buffered, file_buffer_used; /* bytes in it, bytes of them already sent */
+    int more_follows;          /* the reply goes on after what is queued: send with MSG_MORE */
     /* proxy: the backend side */
     int backend_fd;
     unsigned backend_interest;

@@ -1,4 +1,5 @@
-/* latch serve / proxy: building the server configuration (also on SIGHUP),
+/* latch serve / proxy: building the server configuration (also on SIGHUP,
+ * keeping the session-id cache),
  * the reference counts that keep an old one alive for its connections, and
  * the shared access log. */
 #ifndef _GNU_SOURCE
@@ -97,6 +98,22 @@ int serve_build_config(const struct serve_options *options, FILE *keylog, latch_
     }
     *out = config;
     return 0;
+}
+
+int serve_rebuild_config(const struct serve_options *options, FILE *keylog,
+                         const latch_config *previous, latch_config **out)
+{
+    int status = serve_build_config(options, keylog, out);
+    if (status != 0 || previous == NULL)
+        return status;
+    /* the session-id cache outlives the reload (tickets survive it through
+     * their key files); both configurations use it while old connections run */
+    if (latch_config_share_session_cache(*out, previous) != 0) {
+        status = config_problem(*out);
+        latch_config_free(*out);
+        *out = NULL;
+    }
+    return status;
 }
 
 struct serve_config_ref *serve_config_ref_new(latch_config *config, unsigned generation)

@@ -302,14 +302,20 @@ void serve_conn_bury(struct serve_worker *worker)
         worker->graveyard = conn->next;
         free(conn->input);
         free(conn->upstream);
+        free(conn->file_buffer);
         free(conn);
     }
 }
 
 void serve_log_failure(const struct serve_conn *conn, const char *reason, const char *alert)
 {
-    fprintf(stderr, "%s: %s: %s failed: %s (%s)\n", conn->worker->shared->options->command,
-            conn->peer, conn->handshake_done ? "connection" : "handshake", reason, alert);
+    char line[512];
+    int length = snprintf(line, sizeof line, "%s: %s: %s failed: %s (%s)\n",
+                          conn->worker->shared->options->command, conn->peer,
+                          conn->handshake_done ? "connection" : "handshake", reason, alert);
+    if (length > 0)
+        serve_log_stderr(conn->worker, line,
+                         (size_t)length < sizeof line ? (size_t)length : sizeof line - 1);
 }
 
 size_t serve_tls_pending(const struct serve_conn *conn)
@@ -329,7 +335,8 @@ ssize_t serve_tls_flush(struct serve_conn *conn)
         const uint8_t *data = latch_conn_send_buf(conn->tls, &pending);
         if (data == NULL || pending == 0)
             return total;
-        ssize_t written = send(conn->fd, data, pending, MSG_NOSIGNAL);
+        ssize_t written =
+            send(conn->fd, data, pending, MSG_NOSIGNAL | (conn->more_follows ? MSG_MORE : 0));
         if (written < 0 && errno == EINTR)
             continue;
         if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -352,12 +359,43 @@ void serve_tls_fail(struct serve_conn *conn)
     conn->dead = 1;
 }
 
+/* serve without --trace: a peer's close_notify ends the wait for its FIN. */
+static int peer_done_ends_drain(const struct serve_conn *conn)
+{
+    return conn->tracer == NULL && conn->worker->shared->options->mode == SERVE_MODE_HTTP;
+}
+
+/* Our close_notify and FIN are out; we wait for the peer's FIN so that
+ * nothing it still sends meets a closed socket (the reset that would cause
+ * can destroy our reply before the peer read it).  After its close_notify
+ * a peer sends nothing more (only its FIN): then the socket closes at once,
+ * a wakeup and a read sooner (with --trace it keeps waiting for the FIN, to
+ * show it).  Bytes go through the engine to see that close_notify; what
+ * the engine cannot take is dropped, as before. */
 static void receive_while_draining(struct serve_conn *conn)
 {
     char scratch[4096];
-    ssize_t got = read(conn->fd, scratch, sizeof scratch);
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+    size_t room = 0;
+    int engine = peer_done_ends_drain(conn) &&
+                 !(latch_conn_status(conn->tls) & (LATCH_STATUS_FAILED | LATCH_STATUS_CLOSED));
+    uint8_t *space = engine ? latch_conn_recv_buf(conn->tls, &room) : NULL;
+    if (space == NULL || room == 0) {
+        space = (uint8_t *)scratch;
+        room = sizeof scratch;
+        engine = 0;
+    }
+    ssize_t got = read(conn->fd, space, room);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
         conn->dead = 1;
+        return;
+    }
+    if (got < 0 || !engine)
+        return;
+    (void)latch_conn_recv_done(conn->tls, (size_t)got);
+    while (latch_conn_read(conn->tls, scratch, sizeof scratch) > 0)
+        ; /* requests after our close_notify: not answered */
+    if (latch_conn_status(conn->tls) & LATCH_STATUS_CLOSED)
+        conn->dead = 1; /* the peer's close_notify */
 }
 
 /* The peer's FIN (or a reset). */
@@ -412,6 +450,10 @@ void serve_finish_closing(struct serve_conn *conn)
         return;
     if (conn->peer_eof) {
         conn->dead = 1;
+        return;
+    }
+    if (peer_done_ends_drain(conn) && (latch_conn_status(conn->tls) & LATCH_STATUS_CLOSED)) {
+        conn->dead = 1; /* its close_notify came first: it sends nothing more */
         return;
     }
     shutdown(conn->fd, SHUT_WR);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "serve.h"
+#include "serve_http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,6 +114,9 @@ static int setup_worker(struct serve_worker *worker)
         return CLI_EXIT_FAILURE;
     }
     serve_trace_open(worker); /* --trace: the listening port's TCP segments */
+    /* serve: files are opened beneath this (no realpath per request) */
+    if (worker->shared->options->mode == SERVE_MODE_HTTP && worker->shared->root != NULL)
+        worker->root_fd = open(worker->shared->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     return 0;
 }
 
@@ -220,6 +224,7 @@ static void *worker_main(void *arg)
                                  atomic_load(&shared->aborting) ||
                                  serve_now_ms() >= worker->stop_deadline_ms))
             break;
+        serve_http_flush_logs(worker); /* the lines of the last batch, before sleeping */
         if (run_batch(worker, serve_trace_wait_ms(worker, SWEEP_INTERVAL_MS)) != 0) {
             worker->status = CLI_EXIT_FAILURE;
             break;
@@ -233,6 +238,7 @@ static void *worker_main(void *arg)
         }
     }
     abort_all(worker);
+    serve_http_flush_logs(worker);
     serve_trace_close(worker);
     return NULL;
 }
@@ -280,7 +286,7 @@ static void reload_config(struct serve_shared *shared)
     struct serve_config_ref *old = shared->current;
     pthread_mutex_unlock(&shared->lock);
     unsigned generation = old->generation + 1;
-    if (serve_build_config(options, shared->keylog, &config) != 0) {
+    if (serve_rebuild_config(options, shared->keylog, old->config, &config) != 0) {
         fprintf(stderr, "latch %s: SIGHUP: reload failed; keeping configuration %u\n",
                 options->command, old->generation);
         return;
@@ -408,6 +414,8 @@ static void close_workers(struct serve_worker *workers, long count)
             close(workers[i].listen_fd);
         if (workers[i].epoll_fd >= 0)
             close(workers[i].epoll_fd);
+        if (workers[i].root_fd >= 0)
+            close(workers[i].root_fd);
     }
 }
 
@@ -453,6 +461,7 @@ int serve_run(struct serve_shared *shared)
         workers[i].index = (int)i;
         workers[i].listen_fd = -1;
         workers[i].epoll_fd = -1;
+        workers[i].root_fd = -1;
     }
     int status = open_workers(shared, workers, count);
     if (status == 0) {

@@ -196,13 +196,18 @@ enum latch_client_auth {
 /** Server: set the client-certificate mode; ca_file (PEM) is required for
  *  OPTIONAL and REQUIRE and becomes the trust store for client
  *  certificates.  Returns 0 or LATCH_ERR_CONFIG (client configuration, no
- *  CA file, unreadable file).  latch_conn_peer_subject() names the client. */
+ *  CA file, unreadable file).  latch_conn_peer_subject() names the client,
+ *  also on resumed connections; with REQUIRE a session made without a
+ *  client certificate is not resumed (a full handshake asks for one). */
 int latch_config_set_client_auth(latch_config *config, enum latch_client_auth mode,
                                  const char *ca_file);
 /** Comma- or colon-separated IANA suite names, in preference order.
  *  Broken or unavailable suites (RC4, 3DES, NULL, EXPORT, MD5, ...) are
- *  refused with the reason.  A version left with no suite is not offered.
- *  Returns 0 or LATCH_ERR_CONFIG (latch_config_error()). */
+ *  refused with the reason; the AES-CBC suites only after
+ *  latch_config_set_profile(config, LATCH_PROFILE_OLD) (RSA key exchange
+ *  with AES-GCM may be named under any profile).  A version left with no
+ *  suite is not offered.  Returns 0 or LATCH_ERR_CONFIG
+ *  (latch_config_error()). */
 int latch_config_set_ciphers(latch_config *config, const char *list);
 /** Comma- or colon-separated group names: x25519, secp256r1, secp384r1.
  *  Returns 0 or LATCH_ERR_CONFIG. */
@@ -275,6 +280,14 @@ int latch_config_set_tickets(latch_config *config, int enabled, uint32_t lifetim
  *  Returns 0 or LATCH_ERR_CONFIG (out of memory). */
 int latch_config_set_session_cache(latch_config *config, size_t max_entries,
                                    uint32_t lifetime_seconds);
+/** Server: use from's TLS 1.2 session-id cache (its entries, size and
+ *  lifetime) instead of config's own, e.g. for a configuration rebuilt on a
+ *  reload, so sessions cached before it still resume.  The cache is
+ *  reference counted: each configuration may be freed first, and both may
+ *  serve connections at once (the cache is locked).  from is only read (safe
+ *  while its connections run).  If from has no cache, config has none.
+ *  Returns 0 or LATCH_ERR_CONFIG (not both server configurations). */
+int latch_config_share_session_cache(latch_config *config, const latch_config *from);
 
 /* ---- connection ----------------------------------------------------- */
 
@@ -385,8 +398,11 @@ const char *latch_conn_alpn(const latch_conn *conn);
 const char *latch_conn_server_name(const latch_conn *conn);
 /** 1 if the extended master secret (RFC 7627) is in use (TLS 1.2). */
 int latch_conn_extended_master_secret(const latch_conn *conn);
-/** Subject of the peer's verified certificate ("CN=alice"), or NULL.
- *  Owned by the connection. */
+/** Subject of the peer's verified certificate ("CN=alice"), or NULL: on a
+ *  server the client's (mutual TLS), on a client the server's (NULL with
+ *  verification off).  After a resumption it is the subject verified in the
+ *  session's full handshake (sessions and tickets carry it).  Owned by the
+ *  connection. */
 const char *latch_conn_peer_subject(const latch_conn *conn);
 
 /** @name IANA names <-> numbers
@@ -417,7 +433,8 @@ const char *latch_content_type_name(uint8_t type);
  * MD5 suites, or compression.  Setting a profile replaces the suites,
  * groups, versions and signature defaults; latch_config_set_ciphers, _groups
  * and _versions called afterwards refine it (explicit suite names may be any
- * suite latch knows, CBC included). */
+ * AEAD suite latch knows, RSA key exchange included; the AES-CBC suites only
+ * under OLD: LATCH_ERR_CONFIG otherwise). */
 typedef enum latch_profile {
     LATCH_PROFILE_MODERN = 0,       /**< TLS 1.3 only */
     LATCH_PROFILE_INTERMEDIATE = 1, /**< TLS 1.2 + 1.3, ECDHE + AEAD (the default) */

@@ -36,7 +36,10 @@ int latch_net_listen(const char *addr_port, int backlog);
 /** Run the handshake over fd.  Returns 0 or a latch_error.
  *  LATCH_ERR_IO if the socket failed or the peer hung up; otherwise the
  *  engine's error, with the reason in latch_conn_error_reason() and the
- *  alert in latch_conn_alert() (already sent). */
+ *  alert in latch_conn_alert() (already sent).  A TLS 1.3 server returns
+ *  with its session ticket still queued (LATCH_STATUS_HAS_SEND): it goes out
+ *  with the first latch_blocking_write(), or when latch_blocking_read() or
+ *  latch_blocking_close() would wait, or with latch_blocking_flush(). */
 int latch_blocking_handshake(latch_conn *conn, int fd);
 /** Read plaintext: bytes, 0 on close_notify, -LATCH_ERR_CLOSED when the peer
  * hung up without close_notify (a possible truncation), -latch_error else.

@@ -48,6 +48,7 @@ int latch_crypto_init(latch_crypto *crypto)
     for (int i = 0; i < LATCH_HASH_COUNT; i++)
         if (make_templates(crypto, i) != 0)
             goto fail;
+    crypto->sig_cache = latch_sig_cache_new(); /* optional: NULL signs without it */
     return 0;
 fail:
     latch_crypto_cleanup(crypto);
@@ -63,6 +64,7 @@ void latch_crypto_cleanup(latch_crypto *crypto)
     for (int i = 0; i < LATCH_AEAD_COUNT; i++)
         EVP_CIPHER_free(crypto->aead[i]);
     EVP_MAC_free(crypto->hmac);
+    latch_sig_cache_free(crypto->sig_cache);
     memset(crypto, 0, sizeof(*crypto));
 }
 

@@ -50,6 +50,9 @@ typedef struct latch_crypto {
     /* per hash, an HMAC context with the digest already set: each call
      * duplicates it instead of looking the digest up by name again */
     EVP_MAC_CTX *hmac_template[LATCH_HASH_COUNT];
+    /* prepared signing contexts per (key, scheme), made on first use and
+     * reused under a lock (sig.c); NULL: sign without them */
+    struct latch_sig_cache *sig_cache;
 } latch_crypto;
 
 /* Fetch every algorithm once.  Returns 0 or -1. */
@@ -154,6 +157,9 @@ int latch_sign_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
 int latch_verify_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
                        const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len);
 
+/* The signing-context cache of latch_crypto (sig.c). */
+struct latch_sig_cache *latch_sig_cache_new(void);
+void latch_sig_cache_free(struct latch_sig_cache *cache);
 /* Prehashed sign/verify (TLS 1.2 CertificateVerify); not for Ed25519. */
 int latch_scheme_hash(uint16_t scheme, enum latch_hash_id *hash);
 int latch_sign_digest(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,

@@ -8,6 +8,8 @@
 #include <openssl/ec.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum sig_kind { SIG_RSA_PKCS1, SIG_RSA_PSS, SIG_ECDSA, SIG_ED25519 };
@@ -125,14 +127,178 @@ static EVP_MD_CTX *sig_ctx(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY
     return mctx;
 }
 
+/* An EVP_PKEY_CTX ready to sign (sign=1) or verify a digest with s; NULL on
+ * error.  The caller has checked that s fits the key. */
+static EVP_PKEY_CTX *prepared_ctx(const latch_crypto *crypto, const sig_scheme *s, EVP_PKEY *key,
+                                  int sign)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    if (ctx == NULL)
+        return NULL;
+    int ok = (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) == 1 &&
+             EVP_PKEY_CTX_set_signature_md(ctx, crypto->md[s->hash]) == 1;
+    if (ok && s->kind == SIG_RSA_PKCS1)
+        ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
+    if (ok && s->kind == SIG_RSA_PSS)
+        ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, crypto->md[s->hash]) == 1;
+    if (!ok) {
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* ---- prepared signing contexts ----------------------------------------
+ * A server signs with the same few keys on every handshake.  Setting up a
+ * signing context (EVP_DigestSignInit: provider fetch, key import checks,
+ * the scheme's fit to the key) costs more than a tenth of an ECDSA
+ * signature, so each (key, scheme) keeps a few prepared EVP_PKEY_CTXs.  A
+ * signature takes one out under the lock, hashes, calls EVP_PKEY_sign and
+ * puts it back; threads that sign at once get more (up to SIG_CACHE_POOL
+ * are kept).  The entry holds a reference to the key, so its address
+ * cannot be reused for another key while it is cached. */
+enum { SIG_CACHE_ENTRIES = 16, SIG_CACHE_POOL = 4 };
+
+struct sig_cache_entry {
+    EVP_PKEY *key;
+    const sig_scheme *scheme;
+    int fits;        /* scheme_fits */
+    int fits_tls12;  /* ... or scheme_fits_any_curve */
+    EVP_PKEY_CTX *idle[SIG_CACHE_POOL];
+    size_t idle_count;
+};
+
+struct latch_sig_cache {
+    pthread_mutex_t lock;
+    struct sig_cache_entry entries[SIG_CACHE_ENTRIES];
+    size_t count;
+};
+
+struct latch_sig_cache *latch_sig_cache_new(void)
+{
+    struct latch_sig_cache *cache = calloc(1, sizeof *cache);
+    if (cache != NULL && pthread_mutex_init(&cache->lock, NULL) != 0) {
+        free(cache);
+        return NULL;
+    }
+    return cache;
+}
+
+void latch_sig_cache_free(struct latch_sig_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    for (size_t i = 0; i < cache->count; i++) {
+        struct sig_cache_entry *e = &cache->entries[i];
+        for (size_t j = 0; j < e->idle_count; j++)
+            EVP_PKEY_CTX_free(e->idle[j]);
+        EVP_PKEY_free(e->key);
+    }
+    pthread_mutex_destroy(&cache->lock);
+    free(cache);
+}
+
+/* The cache entry of (key, s), made if there is room; NULL if none. */
+static struct sig_cache_entry *cache_entry(struct latch_sig_cache *cache, const sig_scheme *s,
+                                           EVP_PKEY *key)
+{
+    for (size_t i = 0; i < cache->count; i++)
+        if (cache->entries[i].key == key && cache->entries[i].scheme == s)
+            return &cache->entries[i];
+    if (cache->count == SIG_CACHE_ENTRIES || EVP_PKEY_up_ref(key) != 1)
+        return NULL;
+    struct sig_cache_entry *e = &cache->entries[cache->count++];
+    e->key = key;
+    e->scheme = s;
+    e->fits = scheme_fits(s, key);
+    e->fits_tls12 = e->fits || scheme_fits_any_curve(s, key);
+    e->idle_count = 0;
+    return e;
+}
+
+/* A signing context for (key, s), or NULL if s does not fit the key (tls12:
+ * as TLS 1.2 allows) or on error.  *from gets the cache entry to give it back
+ * to (give_back), or NULL. */
+static EVP_PKEY_CTX *take_sign_ctx(const latch_crypto *crypto, const sig_scheme *s, EVP_PKEY *key,
+                                   int tls12, struct sig_cache_entry **from)
+{
+    struct latch_sig_cache *cache = crypto->sig_cache;
+    struct sig_cache_entry *e = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    int fits;
+    *from = NULL;
+    if (cache != NULL) {
+        pthread_mutex_lock(&cache->lock);
+        e = cache_entry(cache, s, key);
+        if (e != NULL && (tls12 ? e->fits_tls12 : e->fits) && e->idle_count > 0)
+            ctx = e->idle[--e->idle_count];
+        pthread_mutex_unlock(&cache->lock);
+    }
+    if (e != NULL)
+        fits = tls12 ? e->fits_tls12 : e->fits; /* set once, under the lock */
+    else
+        fits = scheme_fits(s, key) || (tls12 && scheme_fits_any_curve(s, key));
+    if (!fits)
+        return NULL;
+    if (ctx == NULL && (ctx = prepared_ctx(crypto, s, key, 1)) == NULL)
+        return NULL;
+    *from = e;
+    return ctx;
+}
+
+static void give_back(const latch_crypto *crypto, struct sig_cache_entry *e, EVP_PKEY_CTX *ctx,
+                      int ok)
+{
+    if (e != NULL && ok) {
+        pthread_mutex_lock(&crypto->sig_cache->lock);
+        if (e->idle_count < SIG_CACHE_POOL) {
+            e->idle[e->idle_count++] = ctx;
+            ctx = NULL;
+        }
+        pthread_mutex_unlock(&crypto->sig_cache->lock);
+    }
+    EVP_PKEY_CTX_free(ctx);
+}
+
+/* Sign a digest of the scheme's hash with a prepared context. */
+static int sign_prepared(const latch_crypto *crypto, const sig_scheme *s, EVP_PKEY *key, int tls12,
+                         const uint8_t *digest, size_t digest_len, uint8_t *sig, size_t *sig_len)
+{
+    struct sig_cache_entry *from;
+    EVP_PKEY_CTX *ctx = take_sign_ctx(crypto, s, key, tls12, &from);
+    size_t len = LATCH_MAX_SIGNATURE;
+    if (ctx == NULL)
+        return -1;
+    int ok = EVP_PKEY_sign(ctx, NULL, &len, digest, digest_len) == 1 &&
+             len <= LATCH_MAX_SIGNATURE && EVP_PKEY_sign(ctx, sig, &len, digest, digest_len) == 1;
+    give_back(crypto, from, ctx, ok);
+    if (!ok)
+        return -1;
+    *sig_len = len;
+    return 0;
+}
+
 static int sign_mode(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
                      const uint8_t *tbs, size_t tbs_len, uint8_t *sig, size_t *sig_len,
                      int tls12)
 {
-    EVP_MD_CTX *mctx = sig_ctx(crypto, scheme, key, 1, tls12);
+    const sig_scheme *s = find_scheme(scheme);
     size_t len = 0;
     int ok;
 
+    if (s == NULL || key == NULL)
+        return -1;
+    if (s->kind != SIG_ED25519) { /* prehash, then the prepared context */
+        uint8_t digest[EVP_MAX_MD_SIZE];
+        unsigned int digest_len = 0;
+        if (crypto->md[s->hash] == NULL ||
+            EVP_Digest(tbs, tbs_len, digest, &digest_len, crypto->md[s->hash], NULL) != 1)
+            return -1;
+        return sign_prepared(crypto, s, key, tls12, digest, digest_len, sig, sig_len);
+    }
+    EVP_MD_CTX *mctx = sig_ctx(crypto, scheme, key, 1, tls12); /* PureEdDSA */
     if (mctx == NULL)
         return -1;
     ok = EVP_DigestSign(mctx, NULL, &len, tbs, tbs_len) == 1 && len <= LATCH_MAX_SIGNATURE &&
@@ -191,25 +357,10 @@ static EVP_PKEY_CTX *digest_ctx(const latch_crypto *crypto, uint16_t scheme, EVP
                                 int sign)
 {
     const sig_scheme *s = find_scheme(scheme);
-    EVP_PKEY_CTX *ctx;
     if (s == NULL || key == NULL || s->kind == SIG_ED25519 ||
         !(scheme_fits(s, key) || scheme_fits_any_curve(s, key)))
         return NULL;
-    if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL)
-        return NULL;
-    int ok = (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) == 1 &&
-             EVP_PKEY_CTX_set_signature_md(ctx, crypto->md[s->hash]) == 1;
-    if (ok && s->kind == SIG_RSA_PKCS1)
-        ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
-    if (ok && s->kind == SIG_RSA_PSS)
-        ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
-             EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, crypto->md[s->hash]) == 1;
-    if (!ok) {
-        EVP_PKEY_CTX_free(ctx);
-        return NULL;
-    }
-    return ctx;
+    return prepared_ctx(crypto, s, key, sign);
 }
 
 int latch_scheme_hash(uint16_t scheme, enum latch_hash_id *hash)
@@ -224,15 +375,10 @@ int latch_scheme_hash(uint16_t scheme, enum latch_hash_id *hash)
 int latch_sign_digest(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
                       const uint8_t *digest, size_t digest_len, uint8_t *sig, size_t *sig_len)
 {
-    EVP_PKEY_CTX *ctx = digest_ctx(crypto, scheme, key, 1);
-    size_t len = LATCH_MAX_SIGNATURE;
-    int ok = ctx != NULL && EVP_PKEY_sign(ctx, NULL, &len, digest, digest_len) == 1 &&
-             len <= LATCH_MAX_SIGNATURE && EVP_PKEY_sign(ctx, sig, &len, digest, digest_len) == 1;
-    EVP_PKEY_CTX_free(ctx);
-    if (!ok)
+    const sig_scheme *s = find_scheme(scheme);
+    if (s == NULL || key == NULL || s->kind == SIG_ED25519)
         return -1;
-    *sig_len = len;
-    return 0;
+    return sign_prepared(crypto, s, key, 1, digest, digest_len, sig, sig_len);
 }
 
 int latch_verify_digest(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,

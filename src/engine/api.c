@@ -43,6 +43,15 @@ ssize_t latch_conn_read(latch_conn *c, void *buf, size_t len)
             byte_queue_free(&c->app_in);
         return (ssize_t)n;
     }
+    if (c->app_len > 0) { /* straight from the record decrypted in the receive buffer */
+        size_t n = c->app_len < len ? c->app_len : len;
+        memcpy(buf, c->recv + c->app_off, n);
+        c->app_off += n;
+        c->app_len -= n;
+        if (c->app_len == 0 && c->recv_start == c->recv_len)
+            engine_release_receive_buffer(c); /* nothing else in it */
+        return (ssize_t)n;
+    }
     if (c->peer_closed)
         return 0;
     if (c->failed)
@@ -93,7 +102,7 @@ unsigned latch_conn_status(const latch_conn *c)
         s |= LATCH_STATUS_WANT_RECV;
     if (byte_queue_length(&c->send) > 0 || (c->is_client && !c->started && !c->failed))
         s |= LATCH_STATUS_HAS_SEND;
-    if (byte_queue_length(&c->app_in) > 0)
+    if (byte_queue_length(&c->app_in) > 0 || c->app_len > 0)
         s |= LATCH_STATUS_HAS_APP;
     if (c->handshake_done && !c->failed)
         s |= LATCH_STATUS_READY;

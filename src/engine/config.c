@@ -198,9 +198,10 @@ const char *latch_profile_name(latch_profile profile)
     return p != NULL ? p->name : "unknown";
 }
 
-/* Explicit names may be any suite latch implements, whatever the profile:
- * naming a CBC or RSA key exchange suite enables it (the old profile's
- * suites, asked for one by one); the defaults never include them. */
+/* Explicit names may be any AEAD suite latch implements, whatever the
+ * profile (naming an RSA key exchange suite enables it); the AES-CBC suites
+ * only refine the old profile: set it first.  The defaults never include
+ * either. */
 int latch_config_set_ciphers(latch_config *cfg, const char *list)
 {
     uint16_t ids[LATCH_MAX_SUITES];
@@ -215,6 +216,13 @@ int latch_config_set_ciphers(latch_config *cfg, const char *list)
     }
     if (n == 0)
         return config_fail(cfg, "empty cipher suite list");
+    for (int i = 0; i < n && cfg->profile != LATCH_PROFILE_OLD; i++) {
+        const latch_suite *s = suite_find(ids[i]);
+        if (s != NULL && s->record == RECORD_CBC)
+            return config_fail(cfg, "%s needs the old profile (--profile old); the %s profile "
+                                    "has AEAD suites only",
+                               s->name, latch_profile_name(cfg->profile));
+    }
     uint16_t saved[LATCH_MAX_SUITES];
     size_t saved_count = cfg->suite_count;
     memcpy(saved, cfg->suites, sizeof saved);
@@ -350,4 +358,18 @@ int latch_config_set_session_cache(latch_config *cfg, size_t max_entries,
         return 0;
     cfg->cache = session_cache_new(max_entries, lifetime_seconds);
     return cfg->cache == NULL ? config_fail(cfg, "out of memory") : 0;
+}
+
+/* The cache is reference counted and locked: from may be in use by its
+ * connections meanwhile (taking a reference only touches the cache's lock). */
+int latch_config_share_session_cache(latch_config *cfg, const latch_config *from)
+{
+    if (cfg->role != LATCH_ROLE_SERVER || from == NULL || from->role != LATCH_ROLE_SERVER)
+        return config_fail(cfg, "a session cache is shared between server configurations");
+    if (cfg == from)
+        return 0;
+    struct session_cache *cache = from->cache != NULL ? session_cache_ref(from->cache) : NULL;
+    session_cache_free(cfg->cache);
+    cfg->cache = cache;
+    return 0;
 }

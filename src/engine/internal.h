@@ -38,6 +38,9 @@ struct latch_session {
     uint64_t issued_ms;                 /* wall clock, milliseconds */
     char server_name[256];
     int encrypt_then_mac;               /* RFC 7366: must be the same when resumed */
+    int peer_verified;                  /* the peer's certificate was verified: server,
+                                           the client's (mTLS); client, the server's */
+    char peer_subject[256];             /* its leaf subject (latch_conn_peer_subject) */
 };
 
 typedef struct ticket_key {
@@ -155,8 +158,13 @@ struct latch_conn {
     uint8_t *recv;             /* RECORD_MAX_WIRE bytes */
     size_t recv_len;
     size_t recv_used;          /* high-water mark, for the wipe */
+    size_t recv_start;         /* records before it are processed (0 unless app_len) */
+    size_t app_off, app_len;   /* the last application record's plaintext, decrypted in
+                                  place in recv[] and not yet read: latch_conn_read copies
+                                  from there; moved to app_in only when more bytes are
+                                  received first (engine_spill_app) */
     byte_queue send;
-    byte_queue app_in;
+    byte_queue app_in;         /* older plaintext, read before recv[app_off] */
     byte_queue handshake_in;   /* reassembly of handshake messages */
     byte_queue handshake_out;  /* messages not yet cut into records */
     record_protection read, write;
@@ -237,6 +245,9 @@ int engine_write_record(latch_conn *c, record_protection *p, uint8_t type, uint1
 void engine_emit_change_cipher_spec_received(latch_conn *c, const char *detail);
 void engine_start(latch_conn *c);
 void engine_release_receive_buffer(latch_conn *c);
+/* Move the plaintext left in the receive buffer (app_off/app_len) to app_in;
+ * 0 or LATCH_ERR_INTERNAL (out of memory; the connection has failed). */
+int engine_spill_app(latch_conn *c);
 /* After the handshake: give back what an idle connection does not need. */
 void engine_release_idle_buffers(latch_conn *c);
 /* Wipe and free the handshake-only state (c->hs). */

@@ -132,8 +132,17 @@ static int receive_application_data(latch_conn *c, const uint8_t *data, size_t l
                            "application data inside a handshake message");
     if (c->peer_closed)
         return 0;
-    if (byte_queue_append(&c->app_in, data, len) != 0)
-        return engine_fail(c, LATCH_ERR_INTERNAL, "out of memory");
+    /* The newest record stays where it was decrypted; an older one still
+     * unread moves to app_in first, which keeps the order. */
+    if (len > 0) {
+        TRY(engine_spill_app(c));
+        if (byte_queue_length(&c->app_in) == 0) {
+            c->app_off = (size_t)(data - c->recv);
+            c->app_len = len;
+        } else if (byte_queue_append(&c->app_in, data, len) != 0) {
+            return engine_fail(c, LATCH_ERR_INTERNAL, "out of memory");
+        }
+    }
     latch_event ev = {0};
     ev.kind = LATCH_EVENT_APPLICATION_DATA_RECEIVED;
     ev.from_client = !c->is_client;
@@ -224,6 +233,26 @@ static int receive_record(latch_conn *c, size_t off, size_t *used)
     return dispatch(c, type, plain, plain_len);
 }
 
+int engine_spill_app(latch_conn *c)
+{
+    if (c->app_len == 0)
+        return 0;
+    if (byte_queue_append(&c->app_in, c->recv + c->app_off, c->app_len) != 0)
+        return engine_fail(c, LATCH_ERR_INTERNAL, "out of memory");
+    c->app_len = 0;
+    return 0;
+}
+
+/* Move the unprocessed bytes to the front of the receive buffer. */
+static void compact_receive_buffer(latch_conn *c)
+{
+    if (c->recv_start == 0)
+        return;
+    memmove(c->recv, c->recv + c->recv_start, c->recv_len - c->recv_start);
+    c->recv_len -= c->recv_start;
+    c->recv_start = 0;
+}
+
 /* An idle connection holds no receive buffer: it is taken when the caller
  * asks where to put bytes and given back once every byte is consumed. */
 uint8_t *latch_conn_recv_buf(latch_conn *c, size_t *room)
@@ -233,6 +262,10 @@ uint8_t *latch_conn_recv_buf(latch_conn *c, size_t *room)
         return c->recv;
     if (c->recv == NULL && (c->recv = malloc(RECORD_MAX_WIRE)) == NULL)
         return NULL;
+    /* More bytes are coming before the caller read the last record. */
+    if (engine_spill_app(c) != 0)
+        return c->recv;
+    compact_receive_buffer(c);
     *room = RECORD_MAX_WIRE - c->recv_len;
     return c->recv + c->recv_len;
 }
@@ -244,7 +277,8 @@ void engine_release_receive_buffer(latch_conn *c)
     latch_wipe(c->recv, c->recv_used); /* what was decrypted in place, no more */
     free(c->recv);
     c->recv = NULL;
-    c->recv_len = c->recv_used = 0;
+    c->recv_len = c->recv_used = c->recv_start = 0;
+    c->app_off = c->app_len = 0;
 }
 
 int latch_conn_recv_done(latch_conn *c, size_t n)
@@ -260,16 +294,18 @@ int latch_conn_recv_done(latch_conn *c, size_t n)
     c->recv_len += n;
     if (c->recv_len > c->recv_used)
         c->recv_used = c->recv_len;
+    if (n > 0 && engine_spill_app(c) != 0) /* bytes written without latch_conn_recv_buf */
+        return c->error;
+    off = c->recv_start;
     while (!c->failed && !c->peer_closed) {
         int err = receive_record(c, off, &used);
         if (err != 0 || used == 0)
             break;
         off += used;
     }
-    if (off > 0) {
-        memmove(c->recv, c->recv + off, c->recv_len - off);
-        c->recv_len -= off;
-    }
+    c->recv_start = off;
+    if (c->app_len == 0) /* else the plaintext stays put until read or spilled */
+        compact_receive_buffer(c);
     if (c->recv_len == 0)
         engine_release_receive_buffer(c);
     engine_release_idle_buffers(c);

@@ -10,7 +10,10 @@
 #include "util/cursor.h"
 #include "util/error.h"
 
-#define SESSION_MAGIC 0x4c545331u /* "LTS1" */
+/* The version of the encoding (client session files and ticket plaintext):
+ * "LTS2" added the peer's verified identity; an "LTS1" session no longer
+ * parses (a full handshake instead). */
+#define SESSION_MAGIC 0x4c545332u /* "LTS2" */
 
 /* ---- encoding ---- */
 
@@ -19,29 +22,34 @@ static int session_write(const latch_session *s, cursor *w)
     TRY(cursor_write_u32(w, SESSION_MAGIC));
     TRY(cursor_write_u16(w, s->version));
     TRY(cursor_write_u16(w, s->suite));
-    /* flags: bit 0 extended master secret, bit 1 encrypt-then-MAC */
+    /* flags: bit 0 extended master secret, bit 1 encrypt-then-MAC, bit 2 the
+     * peer's certificate was verified (its subject follows the server name) */
     TRY(cursor_write_u8(w, (uint8_t)((s->extended_master_secret ? 1 : 0) |
-                                     (s->encrypt_then_mac ? 2 : 0))));
+                                     (s->encrypt_then_mac ? 2 : 0) |
+                                     (s->peer_verified ? 4 : 0))));
     TRY(cursor_write_vector(w, 1, s->secret, s->secret_len));
     TRY(cursor_write_vector(w, 1, s->session_id, s->session_id_len));
     TRY(cursor_write_vector(w, 2, s->ticket, s->ticket_len));
     TRY(cursor_write_u32(w, s->lifetime));
     TRY(cursor_write_u32(w, s->age_add));
     TRY(cursor_write_u64(w, s->issued_ms));
-    return cursor_write_vector(w, 1, s->server_name, strlen(s->server_name));
+    TRY(cursor_write_vector(w, 1, s->server_name, strlen(s->server_name)));
+    return cursor_write_vector(w, 1, s->peer_subject,
+                               s->peer_verified ? strlen(s->peer_subject) : 0);
 }
 
 static size_t session_encoded_size(const latch_session *s)
 {
     return 4 + 2 + 2 + 1 + 1 + s->secret_len + 1 + s->session_id_len + 2 + s->ticket_len + 4 +
-           4 + 8 + 1 + strlen(s->server_name);
+           4 + 8 + 1 + strlen(s->server_name) + 1 +
+           (s->peer_verified ? strlen(s->peer_subject) : 0);
 }
 
 static int session_read(cursor *r, latch_session *s)
 {
     uint32_t magic;
     uint8_t ems;
-    cursor secret, id, ticket, name;
+    cursor secret, id, ticket, name, subject;
     TRY(cursor_read_u32(r, &magic));
     if (magic != SESSION_MAGIC)
         return LATCH_ERR_DECODE;
@@ -55,18 +63,24 @@ static int session_read(cursor *r, latch_session *s)
     TRY(cursor_read_u32(r, &s->age_add));
     TRY(cursor_read_u64(r, &s->issued_ms));
     TRY(cursor_read_vector(r, 1, 0, 255, &name));
+    TRY(cursor_read_vector(r, 1, 0, 255, &subject));
     TRY(cursor_expect_end(r));
     if (suite_find(s->suite) == NULL ||
-        (s->version != LATCH_VERSION_TLS12 && s->version != LATCH_VERSION_TLS13))
+        (s->version != LATCH_VERSION_TLS12 && s->version != LATCH_VERSION_TLS13) ||
+        (ems & ~7u) != 0 || ((ems & 4) == 0 && subject.len > 0) ||
+        memchr(name.data, 0, name.len) != NULL || memchr(subject.data, 0, subject.len) != NULL)
         return LATCH_ERR_DECODE;
     s->extended_master_secret = (ems & 1) != 0;
     s->encrypt_then_mac = (ems & 2) != 0;
+    s->peer_verified = (ems & 4) != 0;
     s->secret_len = secret.len;
     TRY(cursor_copy_bytes(&secret, s->secret, secret.len));
     s->session_id_len = id.len;
     TRY(cursor_copy_bytes(&id, s->session_id, id.len));
     TRY(cursor_copy_bytes(&name, (uint8_t *)s->server_name, name.len));
     s->server_name[name.len] = '\0';
+    TRY(cursor_copy_bytes(&subject, (uint8_t *)s->peer_subject, subject.len));
+    s->peer_subject[subject.len] = '\0';
     if (ticket.len > 0) {
         s->ticket = malloc(ticket.len);
         if (s->ticket == NULL)
@@ -213,6 +227,7 @@ latch_session *ticket_open(const latch_config *cfg, const uint8_t *ticket, size_
 
 struct session_cache {
     pthread_mutex_t lock;
+    size_t references;        /* configurations sharing it (under lock) */
     size_t capacity;
     uint32_t lifetime;
     uint64_t clock;           /* use counter for LRU */
@@ -225,15 +240,24 @@ struct session_cache *session_cache_new(size_t capacity, uint32_t lifetime)
     struct session_cache *cache = calloc(1, sizeof *cache);
     if (cache == NULL)
         return NULL;
+    pthread_mutex_init(&cache->lock, NULL);
+    cache->references = 1;
     cache->entries = calloc(capacity, sizeof *cache->entries);
     cache->last_used = calloc(capacity, sizeof *cache->last_used);
     if (cache->entries == NULL || cache->last_used == NULL) {
         session_cache_free(cache);
         return NULL;
     }
-    pthread_mutex_init(&cache->lock, NULL);
     cache->capacity = capacity;
     cache->lifetime = lifetime;
+    return cache;
+}
+
+struct session_cache *session_cache_ref(struct session_cache *cache)
+{
+    pthread_mutex_lock(&cache->lock);
+    cache->references++;
+    pthread_mutex_unlock(&cache->lock);
     return cache;
 }
 
@@ -241,10 +265,14 @@ void session_cache_free(struct session_cache *cache)
 {
     if (cache == NULL)
         return;
-    if (cache->entries != NULL) {
+    pthread_mutex_lock(&cache->lock);
+    size_t left = --cache->references;
+    pthread_mutex_unlock(&cache->lock);
+    if (left > 0)
+        return;
+    if (cache->entries != NULL)
         latch_wipe(cache->entries, cache->capacity * sizeof *cache->entries);
-        pthread_mutex_destroy(&cache->lock);
-    }
+    pthread_mutex_destroy(&cache->lock);
     free(cache->entries);
     free(cache->last_used);
     free(cache);

@@ -12,12 +12,17 @@ int ticket_seal(const latch_config *cfg, const latch_session *s, const uint8_t i
 latch_session *ticket_open(const latch_config *cfg, const uint8_t *ticket, size_t len);
 
 struct session_cache *session_cache_new(size_t capacity, uint32_t lifetime);
+/* One more configuration uses cache; returns it. */
+struct session_cache *session_cache_ref(struct session_cache *cache);
+/* Drop one reference; the last one frees the cache. */
 void session_cache_free(struct session_cache *cache);
 void session_cache_put(struct session_cache *cache, const latch_session *s);
 /* 1 and *out filled if id is cached and fresh. */
 int session_cache_get(struct session_cache *cache, const uint8_t *id, size_t id_len,
                       uint64_t now_ms, latch_session *out);
 
-#define LATCH_TICKET_MAX 512
+/* The largest ticket latch seals: key name, IV, the session (with a server
+ * name and a peer subject of up to 255 bytes each), tag. */
+#define LATCH_TICKET_MAX 768
 
 #endif

@@ -62,6 +62,11 @@ int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
         if (err != LATCH_OK)
             return engine_fail(c, err, "%s", reason);
         emit_chain(c, &report);
+        /* the verified identity, kept in the session for resumption */
+        if (engine_set_peer_subject(c, report.path_len > 0 ? report.path[0].subject : "") != 0) {
+            EVP_PKEY_free(leaf);
+            return LATCH_ERR_INTERNAL;
+        }
     }
     c->peer_public_key = leaf;
     if (!leaf_fits_suite(c, leaf))

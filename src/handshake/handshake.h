@@ -106,6 +106,12 @@ int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
 
 /* ---- resumption (resumption.c) ---- */
 int client_choose_session_id(latch_conn *c);
+/* Client: the session offered for version, or NULL (none, another version,
+ * or one whose server certificate was not verified while we verify). */
+const latch_session *client_offered_session(const latch_conn *c, uint16_t version);
+/* A resumed handshake: the peer identity kept in s becomes the connection's
+ * (latch_conn_peer_subject).  0 or LATCH_ERR_INTERNAL. */
+int resumption_restore_identity(latch_conn *c, const latch_session *s);
 int client_session_ticket_write(latch_conn *c, cursor *out);
 int client_check_resumed12(latch_conn *c, const uint8_t *id, size_t id_len);
 int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len);

@@ -336,7 +336,7 @@ int hello_retry_request_read(latch_conn *c, cursor *body)
 /* The server took our ticket's PSK (RFC 8446 4.2.11). */
 static int client_psk_accepted(latch_conn *c, uint16_t identity)
 {
-    const latch_session *s = c->offered;
+    const latch_session *s = client_offered_session(c, LATCH_VERSION_TLS13);
     const latch_suite *psk_suite = s != NULL ? suite_find(s->suite) : NULL;
     if (psk_suite == NULL || s->version != LATCH_VERSION_TLS13 || s->ticket_len == 0 ||
         c->hello_retry || identity != 0 || psk_suite->hash != c->suite->hash)
@@ -344,6 +344,7 @@ static int client_psk_accepted(latch_conn *c, uint16_t identity)
                            "server selected a PSK that was not offered");
     c->resumed = 1;
     engine_emit(c, LATCH_EVENT_NOTE, "resumption accepted", "TLS 1.3 PSK");
+    TRY(resumption_restore_identity(c, s));
     return tls13_early_secret(c, s->secret, s->secret_len);
 }
 

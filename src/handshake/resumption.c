@@ -11,9 +11,53 @@
 
 #define TICKET_AGE_TOLERANCE_MS 10000
 
+/* Client: the session offered for this version.  A client that verifies
+ * does not offer a session whose server certificate was never verified (made
+ * with verification off): resuming it would skip the check. */
+const latch_session *client_offered_session(const latch_conn *c, uint16_t version)
+{
+    const latch_session *s = c->offered;
+    if (s == NULL || s->version != version || (c->config->verify && !s->peer_verified))
+        return NULL;
+    return s;
+}
+
 static const latch_session *offered(const latch_conn *c, uint16_t version)
 {
-    return c->offered != NULL && c->offered->version == version ? c->offered : NULL;
+    return client_offered_session(c, version);
+}
+
+/* ---- the peer's identity in the session ----
+ * A resumed handshake has no Certificate: the identity verified in the full
+ * handshake comes back from the session (server: the client's certificate,
+ * mutual TLS; client: the server's). */
+
+int resumption_restore_identity(latch_conn *c, const latch_session *s)
+{
+    if (!s->peer_verified)
+        return 0;
+    if (!c->is_client && c->config->client_auth == LATCH_CLIENT_AUTH_NONE)
+        return 0; /* this server does not ask who the client is */
+    TRY(engine_set_peer_subject(c, s->peer_subject));
+    if (!c->is_client)
+        c->peer_sent_certificate = 1; /* re-issued tickets keep the identity */
+    engine_emit(c, LATCH_EVENT_NOTE,
+                c->is_client ? "server identity resumed" : "client identity resumed",
+                s->peer_subject);
+    return 0;
+}
+
+/* Server: a session may be resumed only if it proves as much about the client
+ * as a full handshake would: with client certificates required, a session
+ * made without one means a full handshake (which then asks for one). */
+static int identity_usable(latch_conn *c, const latch_session *s)
+{
+    if (c->config->client_auth == LATCH_CLIENT_AUTH_REQUIRE && !s->peer_verified) {
+        engine_emit(c, LATCH_EVENT_NOTE, "resumption refused",
+                    "the session has no client certificate, and one is required");
+        return 0;
+    }
+    return 1;
 }
 
 /* ---- client: what the ClientHello offers ---- */
@@ -66,10 +110,10 @@ static int session_usable12(latch_conn *c, const latch_session *s)
         engine_emit(c, LATCH_EVENT_NOTE, "resumption refused", "encrypt_then_mac mismatch");
         return 0;
     }
-    return 1;
+    return identity_usable(c, s);
 }
 
-static void resume_from(latch_conn *c, const latch_session *s, const char *how)
+static int resume_from(latch_conn *c, const latch_session *s, const char *how)
 {
     c->resumed = 1;
     c->suite = suite_find(s->suite);
@@ -78,6 +122,7 @@ static void resume_from(latch_conn *c, const latch_session *s, const char *how)
     memcpy(c->master_secret, s->secret, 48);
     handshake_switch_flow(c, &tls12_resumed_handshake);
     engine_emit(c, LATCH_EVENT_NOTE, "resumption accepted", how);
+    return resumption_restore_identity(c, s);
 }
 
 /* Before choosing fresh parameters: a ticket, then the session-id cache. */
@@ -88,28 +133,31 @@ int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len)
     c->send_ticket = cfg->tickets_enabled && c->peer_sent_ticket_extension;
     if (c->send_ticket && c->peer_ticket_len > 0) {
         latch_session *s = ticket_open(cfg, c->peer_ticket, c->peer_ticket_len);
-        int ok = s != NULL && session_usable12(c, s);
+        int ok = s != NULL && session_usable12(c, s), err = 0;
         if (ok) {
-            resume_from(c, s, "session ticket");
+            err = resume_from(c, s, "session ticket");
             c->session_id_len = id_len; /* RFC 5077 3.4: echo the client's ID */
             memcpy(c->session_id, client_id, id_len);
         } else {
             engine_emit(c, LATCH_EVENT_NOTE, "resumption refused", "ticket not accepted");
         }
         latch_session_free(s);
+        TRY(err);
         if (ok)
             return 1;
     }
     if (cfg->cache != NULL && id_len > 0 &&
         session_cache_get(cfg->cache, client_id, id_len, session_now_ms(cfg), &cached)) {
-        int ok = session_usable12(c, &cached);
+        int ok = session_usable12(c, &cached), err = 0;
         if (ok) {
-            resume_from(c, &cached, "session id");
+            err = resume_from(c, &cached, "session id");
             c->session_id_len = id_len;
             memcpy(c->session_id, client_id, id_len);
         }
         latch_wipe(&cached, sizeof cached);
-        return ok;
+        if (err != 0 || ok)
+            return err != 0 ? err : 1;
+        /* refused: a fresh ID for the full handshake (not the client's) */
     }
     if (cfg->cache != NULL) { /* a fresh ID for this session */
         c->session_id_len = 32;
@@ -135,8 +183,7 @@ int client_check_resumed12(latch_conn *c, const uint8_t *id, size_t id_len)
     if (c->encrypt_then_mac != s->encrypt_then_mac) /* RFC 7366: same EtM state */
         return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
                            "server resumed with a different encrypt_then_mac state");
-    resume_from(c, s, s->ticket_len > 0 ? "session ticket" : "session id");
-    return 0;
+    return resume_from(c, s, s->ticket_len > 0 ? "session ticket" : "session id");
 }
 
 /* ---- NewSessionTicket (4), TLS 1.2: RFC 5077 3.3 ---- */
@@ -156,6 +203,12 @@ static void fill_session(latch_conn *c, latch_session *s)
     s->issued_ms = session_now_ms(c->config);
     s->lifetime = c->config->ticket_lifetime;
     snprintf(s->server_name, sizeof s->server_name, "%s", c->server_name);
+    /* the peer's verified identity: server, the client certificate (mutual
+     * TLS); client, the server certificate when verification is on */
+    s->peer_verified = c->is_client ? c->config->verify && c->peer_subject != NULL
+                                    : c->peer_sent_certificate;
+    if (s->peer_verified && c->peer_subject != NULL)
+        snprintf(s->peer_subject, sizeof s->peer_subject, "%s", c->peer_subject);
     if (c->version == LATCH_VERSION_TLS12) {
         s->secret_len = 48;
         memcpy(s->secret, c->master_secret, 48);
@@ -427,7 +480,8 @@ static int psk_acceptable(latch_conn *c, const latch_session *s, uint32_t obfusc
     uint64_t now = session_now_ms(c->config);
     uint32_t client_age = obfuscated_age - s->age_add;
     uint64_t server_age = now > s->issued_ms ? now - s->issued_ms : 0;
-    if (s->version != LATCH_VERSION_TLS13 || suite_find(s->suite)->hash != c->suite->hash)
+    if (s->version != LATCH_VERSION_TLS13 || suite_find(s->suite)->hash != c->suite->hash ||
+        !identity_usable(c, s))
         return 0;
     if (client_age > server_age + TICKET_AGE_TOLERANCE_MS ||
         server_age > (uint64_t)client_age + TICKET_AGE_TOLERANCE_MS) {
@@ -463,6 +517,8 @@ int server_try_psk13(latch_conn *c)
         err = tls13_early_secret(c, s->secret, s->secret_len);
         handshake_switch_flow(c, &tls13_psk_handshake);
         engine_emit(c, LATCH_EVENT_NOTE, "resumption accepted", "TLS 1.3 PSK");
+        if (err == 0)
+            err = resumption_restore_identity(c, s);
     }
     latch_session_free(s);
     return err;

@@ -11,16 +11,42 @@
 #include <strings.h>
 #include <time.h>
 
+/* A server formats the same few dates over and over (now, for Date; a
+ * file's mtime, for Last-Modified): each thread keeps its last two. */
+enum { DATE_CACHE = 2, DATE_LENGTH = 29 };
+static _Thread_local struct {
+    int64_t t;
+    int valid;
+    char text[DATE_LENGTH + 1];
+} date_cache[DATE_CACHE];
+static _Thread_local unsigned date_cache_next;
+
 void latch_http_format_date(int64_t t, char *out, size_t out_size)
 {
     time_t seconds = (time_t)t;
     struct tm utc;
-    if (gmtime_r(&seconds, &utc) == NULL || out_size < 30) {
+    if (out_size < 30) {
         if (out_size > 0)
             out[0] = '\0';
         return;
     }
-    strftime(out, out_size, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    for (unsigned i = 0; i < DATE_CACHE; i++) {
+        if (date_cache[i].valid && date_cache[i].t == t) {
+            memcpy(out, date_cache[i].text, DATE_LENGTH + 1);
+            return;
+        }
+    }
+    if (gmtime_r(&seconds, &utc) == NULL) {
+        out[0] = '\0';
+        return;
+    }
+    size_t length = strftime(out, out_size, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    if (length == DATE_LENGTH) { /* years 1000-9999: the fixed-length form */
+        unsigned slot = date_cache_next++ % DATE_CACHE;
+        date_cache[slot].t = t;
+        date_cache[slot].valid = 1;
+        memcpy(date_cache[slot].text, out, DATE_LENGTH + 1);
+    }
 }
 
 /* One of the three HTTP-date forms (RFC 9110 5.6.7), "C" locale names. */

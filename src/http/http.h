@@ -195,6 +195,12 @@ typedef struct latch_http_reply {
  * a single byte range (206, or 416); no directory listings. */
 void latch_http_serve_static(const char *root, const latch_http_request *request,
                              latch_http_reply *reply);
+/* The same with root_fd, a descriptor of root (O_PATH is enough) or -1: a
+ * path without symlinks is opened beneath it, one openat per component
+ * below the root, instead of realpath's readlink per component of the whole
+ * path; other paths take the realpath route, so the answers are the same. */
+void latch_http_serve_static_at(int root_fd, const char *root, const latch_http_request *request,
+                                latch_http_reply *reply);
 /* An error reply (e.g. for a request that did not parse). */
 void latch_http_reply_error(latch_http_reply *reply, int status, int keep_alive,
                             int head_only);

@@ -68,24 +68,65 @@ const char *latch_http_content_type(const char *path)
     return "application/octet-stream";
 }
 
+/* Appends text to a head being built; the head is sized for the longest
+ * extra lines (bounded by the target size), so this never truncates in
+ * practice, and it never writes past the end. */
+struct head_builder {
+    char *out;
+    size_t used, size;
+};
+
+static void head_add(struct head_builder *b, const char *text, size_t length)
+{
+    if (length > b->size - b->used)
+        length = b->size - b->used;
+    memcpy(b->out + b->used, text, length);
+    b->used += length;
+}
+
+static void head_add_string(struct head_builder *b, const char *text)
+{
+    head_add(b, text, strlen(text));
+}
+
+static void head_add_number(struct head_builder *b, uint64_t value)
+{
+    char digits[24];
+    size_t at = sizeof digits;
+    do
+        digits[--at] = (char)('0' + value % 10);
+    while ((value /= 10) != 0);
+    head_add(b, digits + at, sizeof digits - at);
+}
+
 /* Status line, Server, Date, then (unless content_type is NULL, as for a
  * 304) Content-Type and Content-Length, then extra lines, Connection. */
 static void format_head(latch_http_reply *reply, const char *content_type, uint64_t length,
                         const char *extra)
 {
-    char date[64], entity[160] = "";
+    char date[64];
+    struct head_builder b = {reply->head, 0, sizeof reply->head};
     latch_http_format_date((int64_t)time(NULL), date, sizeof date);
-    if (content_type != NULL)
-        snprintf(entity, sizeof entity, "Content-Type: %s\r\nContent-Length: %llu\r\n",
-                 content_type, (unsigned long long)length);
-    int written = snprintf(reply->head, sizeof reply->head,
-                           "HTTP/1.1 %d %s\r\nServer: latch/0.1\r\nDate: %s\r\n%s%s"
-                           "Connection: %s\r\n\r\n",
-                           reply->status, latch_http_status_text(reply->status), date, entity,
-                           extra, reply->keep_alive ? "keep-alive" : "close");
-    if (written < 0 || (size_t)written >= sizeof reply->head)
-        written = 0; /* cannot happen: extra is bounded by the target size */
-    reply->head_length = (size_t)written;
+    head_add_string(&b, "HTTP/1.1 ");
+    head_add_number(&b, (uint64_t)(reply->status > 0 ? reply->status : 0));
+    head_add_string(&b, " ");
+    head_add_string(&b, latch_http_status_text(reply->status));
+    head_add_string(&b, "\r\nServer: latch/0.1\r\nDate: ");
+    head_add_string(&b, date);
+    head_add_string(&b, "\r\n");
+    if (content_type != NULL) {
+        head_add_string(&b, "Content-Type: ");
+        head_add_string(&b, content_type);
+        head_add_string(&b, "\r\nContent-Length: ");
+        head_add_number(&b, length);
+        head_add_string(&b, "\r\n");
+    }
+    head_add_string(&b, extra);
+    head_add_string(&b, reply->keep_alive ? "Connection: keep-alive\r\n\r\n"
+                                          : "Connection: close\r\n\r\n");
+    if (b.used == b.size)
+        b.used = 0; /* cannot happen: extra is bounded by the target size */
+    reply->head_length = b.used;
     reply->content_length = content_type != NULL ? length : 0;
 }
 
@@ -276,6 +317,105 @@ static int open_file(const char *resolved, const latch_http_request *request,
     return 0;
 }
 
+/* Open relative (components separated by '/', none of them "..": see
+ * decode_path) beneath dir_fd, one component at a time with O_NOFOLLOW: a
+ * symlink anywhere fails instead of being followed.  That is what the
+ * realpath route checks with a readlink per component of the whole path,
+ * done in one openat per component below the root.  Returns the fd or
+ * -errno (-ENOENT: something on the way does not exist). */
+static int open_beneath(int dir_fd, const char *relative)
+{
+    char name[NAME_MAX + 1];
+    int at = dir_fd;
+    const char *p = relative;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        const char *slash = strchr(p, '/');
+        size_t length = slash != NULL ? (size_t)(slash - p) : strlen(p);
+        const char *rest = p + length;
+        while (*rest == '/')
+            rest++;
+        int last = *rest == '\0';
+        if (length == 0)
+            snprintf(name, sizeof name, ".");
+        else if (length < sizeof name)
+            snprintf(name, sizeof name, "%.*s", (int)length, p);
+        else {
+            if (at != dir_fd)
+                close(at);
+            return -ENAMETOOLONG;
+        }
+        int flags = !last ? O_PATH | O_DIRECTORY
+                    : p[length] == '/' ? O_RDONLY | O_NONBLOCK | O_DIRECTORY /* "dir/" */
+                                       : O_RDONLY | O_NONBLOCK;
+        int fd;
+        do
+            fd = openat(at, name, flags | O_NOFOLLOW | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        int error = errno;
+        if (at != dir_fd)
+            close(at);
+        if (fd < 0)
+            return -error;
+        if (last)
+            return fd;
+        at = fd;
+        p = rest;
+    }
+}
+
+/* A path with no symlinks on the way, answered from root_fd.  Returns 1
+ * with *error (0 or -STATUS) when it answered, 0 to take the realpath
+ * route (a symlink, which may stay inside the root; a permission problem;
+ * anything unexpected), which gives the same answers. */
+static int serve_beneath(int root_fd, const char *target, const char *path,
+                         const latch_http_request *request, latch_http_reply *reply, int *error)
+{
+    int head_only = strcmp(request->method, "HEAD") == 0;
+    const char *name = path;
+    struct stat info;
+    int fd = open_beneath(root_fd, path + 1);
+    if (fd == -ENOENT) {
+        *error = -404;
+        return 1;
+    }
+    if (fd < 0) /* a symlink (ELOOP, or ENOTDIR for one on the way), EACCES, ... */
+        return 0;
+    if (fstat(fd, &info) != 0) {
+        close(fd);
+        return 0;
+    }
+    if (S_ISDIR(info.st_mode)) {
+        if (path[strlen(path) - 1] != '/') {
+            close(fd);
+            reply_redirect(reply, target, request->keep_alive, head_only);
+            return 1;
+        }
+        int index = open_beneath(fd, "index.html");
+        close(fd);
+        if (index == -ENOENT) {
+            *error = -403; /* no listing of directories */
+            return 1;
+        }
+        if (index < 0)
+            return 0;
+        fd = index;
+        name = "index.html";
+        if (fstat(fd, &info) != 0) {
+            close(fd);
+            return 0;
+        }
+    }
+    if (!S_ISREG(info.st_mode)) {
+        close(fd);
+        *error = -403;
+        return 1;
+    }
+    reply_file(fd, &info, name, request, reply);
+    return 1;
+}
+
 /* "https://host/path" (absolute-form, RFC 9112 3.2.2): the path part. */
 static const char *origin_form(const char *target)
 {
@@ -286,13 +426,15 @@ static const char *origin_form(const char *target)
     return path != NULL ? path : "/";
 }
 
-static int serve_path(const char *root, const latch_http_request *request,
+static int serve_path(int root_fd, const char *root, const latch_http_request *request,
                       latch_http_reply *reply)
 {
     int head_only = strcmp(request->method, "HEAD") == 0;
     const char *target = origin_form(request->target);
     char path[LATCH_HTTP_MAX_TARGET], resolved[PATH_MAX];
     int error = decode_path(target, path, sizeof path);
+    if (error == 0 && root_fd >= 0 && serve_beneath(root_fd, target, path, request, reply, &error))
+        return error;
     if (error == 0)
         error = resolve_inside(root, path, resolved);
     if (error != 0)
@@ -317,13 +459,19 @@ static int serve_path(const char *root, const latch_http_request *request,
 void latch_http_serve_static(const char *root, const latch_http_request *request,
                              latch_http_reply *reply)
 {
+    latch_http_serve_static_at(-1, root, request, reply);
+}
+
+void latch_http_serve_static_at(int root_fd, const char *root, const latch_http_request *request,
+                                latch_http_reply *reply)
+{
     int head_only = strcmp(request->method, "HEAD") == 0;
     reply_reset(reply, 200, request->keep_alive);
     if (!head_only && strcmp(request->method, "GET") != 0) {
         latch_http_reply_error(reply, 405, request->keep_alive, 0);
         return;
     }
-    int error = serve_path(root, request, reply);
+    int error = serve_path(root_fd, root, request, reply);
     if (error != 0)
         latch_http_reply_error(reply, -error, request->keep_alive, head_only);
 }

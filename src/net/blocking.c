@@ -5,6 +5,8 @@
 #endif
 #include "latch/net.h"
 
+#include "engine/internal.h"
+
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -70,12 +72,24 @@ static int receive_some(latch_conn *conn, int fd)
     return 0;
 }
 
+/* A TLS 1.3 server is done once the client's Finished is in: what is
+ * still queued is post-handshake (the session ticket), which the client does
+ * not wait for.  It goes out with the first write, in the same segment as
+ * the reply (one send fewer), or before a read waits, or at close or flush. */
+static int only_post_handshake_queued(const latch_conn *conn, unsigned status)
+{
+    return (status & LATCH_STATUS_READY) && !conn->is_client &&
+           conn->version == LATCH_VERSION_TLS13;
+}
+
 int latch_blocking_handshake(latch_conn *conn, int fd)
 {
     for (;;) {
         unsigned status = latch_conn_status(conn);
         if (status & LATCH_STATUS_FAILED)
             return fail_with_alert(conn, fd, 0);
+        if (only_post_handshake_queued(conn, status))
+            return 0;
         if (latch_blocking_flush(conn, fd) != 0)
             return LATCH_ERR_IO;
         if (status & LATCH_STATUS_READY)

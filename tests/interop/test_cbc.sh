@@ -19,8 +19,10 @@
 #   fails against a TLS 1.2-only openssl s_server; latch proxy --profile
 #   modern / old behaves as latch serve does (TLS 1.2 client refused, CBC-only
 #   client let through);
-#   --profile modern --tls-max 1.2 and --profile ancient are usage errors.
-# 12 suites x 2 EtM modes x 4 directions + 12 serve shutdowns + 16 = 124 cells.
+#   --profile modern --tls-max 1.2 and --profile ancient are usage errors,
+#   and so is naming a CBC suite without --profile old (latch serve with no
+#   profile, latch get --profile intermediate, latch proxy --profile modern).
+# 12 suites x 2 EtM modes x 4 directions + 12 serve shutdowns + 19 = 127 cells.
 source "$(dirname "$0")/lib.sh"
 require_latch
 require_pki server-p256 server-rsa2048
@@ -291,5 +293,23 @@ run_client profile-modern-12 /dev/null "$LATCH" serve --profile modern --tls-max
 if [ "$CLIENT_RC" -eq 2 ] && contains "$CLIENT_ERR" 'TLS 1.3 only'; then
   pass "latch serve --profile modern --tls-max 1.2: usage error"
 else fail "latch serve --profile modern --tls-max 1.2: usage error" "exit $CLIENT_RC" "$CLIENT_ERR"; fi
+# CBC suites only under --profile old: naming one under the default
+# (intermediate) or another profile is a configuration error (exit 2).
+cbc_refused() { # CASE SUITE COMMAND...
+  local case=$1 suite=$2; shift 2
+  run_client "cbc-refused-$(echo "$case" | tr -c 'A-Za-z0-9' _)" /dev/null "$LATCH" "$@"
+  if [ "$CLIENT_RC" -eq 2 ] && contains "$CLIENT_ERR" "$suite needs the old profile (--profile old)"; then
+    pass "$case"
+  else fail "$case" "exit $CLIENT_RC (want 2 and '$suite needs the old profile (--profile old)')" "$CLIENT_ERR"; fi
+}
+cbc_refused "latch serve --ciphers TLS_RSA_WITH_AES_128_CBC_SHA (no --profile): refused, exit 2" \
+  TLS_RSA_WITH_AES_128_CBC_SHA serve --listen 127.0.0.1:0 --ciphers TLS_RSA_WITH_AES_128_CBC_SHA \
+  --cert "$PKI/server-rsa2048.pem" --key "$PKI/server-rsa2048-key.pem" "$ROOT"
+cbc_refused "latch get --profile intermediate --ciphers TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: refused, exit 2" \
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA get --profile intermediate \
+  --ciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA https://localhost:1/
+cbc_refused "latch proxy --profile modern --ciphers TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: refused, exit 2" \
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA proxy --profile modern --listen 127.0.0.1:0 --backend 127.0.0.1:1 \
+  --ciphers TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA --cert "$PKI/server-p256.pem" --key "$PKI/server-p256-key.pem"
 
 summary

@@ -18,7 +18,9 @@
 #  h  latch get --cert -> openssl s_server -Verify 1 -CAfile ca.pem: its page
 #     shows our certificate
 #  i  latch get without --cert -> openssl s_server -Verify 1: exit 35, alert
-# 9 cells x 2 versions = 18, plus one per latch serve instance (6): 24 cells.
+#  j  latch get --cert --session twice -> require: the second connection
+#     resumes (1.3 PSK, 1.2 ticket) and its log line names the client too
+# 10 cells x 2 versions = 20, plus one per latch serve instance (6): 26 cells.
 . "$(dirname "$0")/lib.sh"
 
 # After 3 client timeouts in a row the peer is hung: fail the remaining
@@ -90,6 +92,24 @@ for v in 1.3 1.2; do
     contains "$CLIENT_OUT" "$TOKEN" && why="$why the token was served;"
     contains "$CLIENT_ERR" "alert $NO_CERT_ALERT received" || why="$why latch get does not report 'alert $NO_CERT_ALERT received';"
     contains "$PEER_LOG" "alert $NO_CERT_ALERT sent" || why="$why latch serve does not log 'alert $NO_CERT_ALERT sent';"
+    verdict "$case" "$why" "$CLIENT_ERR" "$PEER_LOG"
+
+    case="j $v: latch get --cert --session twice -> latch serve require: resumed, the log names the client both times"
+    f="$T/mtls-$v.sess"
+    rm -f "$f"
+    n=$(count_in_log "$PEER_LOG" "client=\"$CLIENT_SUBJECT\"")
+    why=""
+    latch_get "get-require-session-$v-1" "$U" "$v" -v --session "$f" "${CLIENT_CERT_ARGS[@]}"
+    [ "$CLIENT_RC" -eq 0 ] || why="$why first latch get exit $CLIENT_RC (want 0);"
+    contains "$CLIENT_ERR" "* Resumed: no" || why="$why the first connection resumed;"
+    latch_get "get-require-session-$v-2" "$U" "$v" -v --session "$f" "${CLIENT_CERT_ARGS[@]}"
+    [ "$CLIENT_RC" -eq 0 ] || why="$why second latch get exit $CLIENT_RC (want 0);"
+    contains "$CLIENT_OUT" "$TOKEN" || why="$why token not received when resumed;"
+    contains "$CLIENT_ERR" "* Resumed: yes" || why="$why the second connection did not resume;"
+    sleep 0.2 # the log line follows the response
+    [ "$(count_in_log "$PEER_LOG" "client=\"$CLIENT_SUBJECT\"")" -ge $((n + 2)) ] ||
+      why="$why the resumed connection's log line does not name the client;"
+    matches "$PEER_LOG" 'client=resumed|client=anonymous' && why="$why a connection was logged without the client;"
     verdict "$case" "$why" "$CLIENT_ERR" "$PEER_LOG"
 
     ossl_cert_args "$CLIENT"

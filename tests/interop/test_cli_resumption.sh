@@ -20,11 +20,13 @@
 #     does not (full handshake, 200): 1.3, 1.2                               4
 #  g  SIGHUP rotation: --ticket-key cur --ticket-key prev; rotate the files,
 #     SIGHUP: an old session resumes once (prev opens), not after a second
-#     rotation; a connection open across SIGHUP is still served             3
+#     rotation; a connection open across SIGHUP is still served; with
+#     --no-tickets, a TLS 1.2 session ID resumes after one and two SIGHUPs
+#     (the session-id cache is kept)                                        4
 #  h  session file: mode 0600 even under umask 000 and over a 0644 file,
 #     no temporary file left; a bad --ticket-key file is refused (exit 2)    2
-#  +  one cell per latch serve instance (9): clean log, SIGTERM shutdown
-# 33 cells.
+#  +  one cell per latch serve instance (10): clean log, SIGTERM shutdown
+# 35 cells.
 . "$(dirname "$0")/lib.sh"
 
 # After 3 client timeouts in a row the peer is hung: fail the remaining
@@ -300,6 +302,25 @@ if serve_or_fail serve-sighup "g: SIGHUP" -- --ticket-key "$T/cur.key" --ticket-
   [ "$CLIENT_RC" -eq 0 ] || why="$why a new connection after SIGHUP failed;"
   verdict "$case" "$why" "$T/held.out" "$T/held.err" "$SIGHUP_LOG"
   stop_latch_serve serve-sighup "$SIGHUP_PID"
+fi
+
+# ---- g: the session-id cache survives SIGHUP (no tickets: TLS 1.2 session IDs)
+if serve_or_fail serve-sighup-ids "g: SIGHUP session IDs" -- --no-tickets; then
+  SIGHUP_PID=$PEER_PID SIGHUP_LOG=$PEER_LOG
+  U="https://localhost:$PEER_PORT/token.txt"
+  case="g: SIGHUP keeps the session-id cache: a TLS 1.2 session ID from before resumes after"
+  why=""
+  rm -f "$T/ids.sess"
+  get_v sighup-ids-1 "$T/ids.sess" "$U" --tls-max 1.2
+  check_get no "$TOKEN"
+  sighup 2 || why="$why no 'SIGHUP: configuration 2' in the log;"
+  get_v sighup-ids-2 "$T/ids.sess" "$U" --tls-max 1.2
+  check_get yes "$TOKEN"
+  sighup 3 || why="$why no 'SIGHUP: configuration 3' in the log;"
+  get_v sighup-ids-3 "$T/ids.sess" "$U" --tls-max 1.2
+  check_get yes "$TOKEN"
+  verdict "$case" "$why" "$CLIENT_ERR" "$SIGHUP_LOG"
+  stop_latch_serve serve-sighup-ids "$SIGHUP_PID"
 fi
 
 # ---- h: the session file itself, and a bad ticket key

@@ -319,6 +319,109 @@ static void test_byte_by_byte(void)
     pair_free(&p);
 }
 
+/* Plaintext is read straight from the record decrypted in the receive
+ * buffer, and moved aside only when more bytes arrive before it was read:
+ * the order and contents must not depend on how the bytes are delivered. */
+static size_t record_end(const uint8_t *wire, size_t len, size_t off)
+{
+    return off + 5 <= len ? off + 5 + ((size_t)wire[off + 3] << 8 | wire[off + 4]) : len;
+}
+
+static void deliver(latch_conn *to, const uint8_t *bytes, size_t len)
+{
+    size_t done = 0, room;
+    while (done < len) {
+        uint8_t *dst = latch_conn_recv_buf(to, &room);
+        CHECK(room > 0);
+        if (room == 0)
+            return;
+        size_t n = len - done < room ? len - done : room;
+        memcpy(dst, bytes + done, n);
+        CHECK_EQ_INT(latch_conn_recv_done(to, n), 0);
+        done += n;
+    }
+}
+
+static void read_in_place(const char *suite)
+{
+    pair p;
+    uint8_t a[100], b[200], c[300], got[600];
+    memset(a, 'a', sizeof a);
+    memset(b, 'b', sizeof b);
+    memset(c, 'c', sizeof c);
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_ciphers(p.client_config, suite) == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) == 0);
+    pair_pump(&p); /* tickets */
+    CHECK(latch_conn_write(p.server, a, sizeof a) == (ssize_t)sizeof a);
+    CHECK(latch_conn_write(p.server, b, sizeof b) == (ssize_t)sizeof b);
+    CHECK(latch_conn_write(p.server, c, sizeof c) == (ssize_t)sizeof c);
+    CHECK(latch_conn_close(p.server) == 0);
+    size_t len;
+    const uint8_t *wire = latch_conn_send_buf(p.server, &len);
+    size_t end1 = record_end(wire, len, 0), end2 = record_end(wire, len, end1);
+    /* a alone, read partly; then b and half of c arrive before the rest of a
+     * is read; then the rest of c and close_notify */
+    deliver(p.client, wire, end1);
+    CHECK(latch_conn_status(p.client) & LATCH_STATUS_HAS_APP);
+    CHECK_EQ_INT(latch_conn_read(p.client, got, 10), 10);
+    size_t half = end2 + (record_end(wire, len, end2) - end2) / 2;
+    deliver(p.client, wire + end1, half - end1);
+    size_t have = 10;
+    for (int i = 0; i < 10; i++) {
+        ssize_t n = latch_conn_read(p.client, got + have, 7);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    CHECK_EQ_INT(have, 10 + 70);
+    ssize_t n;
+    while ((n = latch_conn_read(p.client, got + have, sizeof got - have)) > 0)
+        have += (size_t)n;
+    CHECK_EQ_INT(n, -LATCH_ERR_WOULD_BLOCK);
+    CHECK_EQ_INT(have, 300);
+    CHECK(!(latch_conn_status(p.client) & LATCH_STATUS_HAS_APP));
+    deliver(p.client, wire + half, len - half); /* c's second half and close_notify */
+    latch_conn_send_done(p.server, len);
+    CHECK(latch_conn_status(p.client) & LATCH_STATUS_CLOSED);
+    while ((n = latch_conn_read(p.client, got + have, sizeof got - have)) > 0)
+        have += (size_t)n;
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(have, 600);
+    CHECK(memcmp(got, a, 100) == 0 && memcmp(got + 100, b, 200) == 0 &&
+          memcmp(got + 300, c, 300) == 0);
+    pair_free(&p);
+
+    /* all three records and close_notify in one delivery */
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_ciphers(p.client_config, suite) == 0);
+    CHECK(pair_connect(&p, "localhost") == 0);
+    CHECK(pair_handshake(&p) == 0);
+    pair_pump(&p);
+    CHECK(latch_conn_write(p.server, a, sizeof a) == (ssize_t)sizeof a);
+    CHECK(latch_conn_write(p.server, b, sizeof b) == (ssize_t)sizeof b);
+    CHECK(latch_conn_write(p.server, c, sizeof c) == (ssize_t)sizeof c);
+    CHECK(latch_conn_close(p.server) == 0);
+    wire = latch_conn_send_buf(p.server, &len);
+    deliver(p.client, wire, len);
+    latch_conn_send_done(p.server, len);
+    have = 0;
+    while ((n = latch_conn_read(p.client, got + have, 250)) > 0)
+        have += (size_t)n;
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(have, 600);
+    CHECK(memcmp(got, a, 100) == 0 && memcmp(got + 100, b, 200) == 0 &&
+          memcmp(got + 300, c, 300) == 0);
+    pair_free(&p);
+}
+
+static void test_read_in_place(void)
+{
+    read_in_place("TLS_AES_128_GCM_SHA256");
+    read_in_place("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+}
+
 int main(void)
 {
     test_matrix();
@@ -334,5 +437,6 @@ int main(void)
     test_early_application_data();
     test_record_overflow();
     test_byte_by_byte();
+    test_read_in_place();
     return check_finish();
 }

@@ -6,7 +6,8 @@
  * - modern refuses a TLS 1.2-only peer with protocol_version;
  * - a CBC-only client fails against intermediate (handshake_failure) and
  *   succeeds against old; a client offering only 3DES, or TLS 1.1, fails;
- * - RC4/3DES/NULL/EXPORT/anon/MD5 names are refused at configuration;
+ * - RC4/3DES/NULL/EXPORT/anon/MD5 names are refused at configuration, CBC
+ *   names unless the profile is old (RSA key exchange may be named);
  * - old signs with SHA-1 for a TLS 1.2 client without signature_algorithms
  *   (RFC 5246 7.4.1.4.1), intermediate refuses it.
  */
@@ -61,7 +62,8 @@ static void one_cbc(const char *cert, const char *suite, int etm)
     pair p;
     CHECK(pair_configs(&p, cert) == 0);
     CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
-    CHECK(latch_config_set_ciphers(p.client_config, suite) == 0); /* explicit, no profile */
+    CHECK(latch_config_set_profile(p.client_config, LATCH_PROFILE_OLD) == 0);
+    CHECK(latch_config_set_ciphers(p.client_config, suite) == 0); /* old, refined to one */
     p.client_config->encrypt_then_mac = etm != 0;
     p.server_config->encrypt_then_mac = etm != -1;
     CHECK(pair_connect(&p, "localhost") == 0);
@@ -140,6 +142,7 @@ static void test_resumption_keeps_etm(void)
         CHECK(pair_configs(&p, "rsa2048") == 0);
         CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
         CHECK(latch_config_set_tickets(p.server_config, tickets, 3600) == 0);
+        CHECK(latch_config_set_profile(p.client_config, LATCH_PROFILE_OLD) == 0);
         CHECK(latch_config_set_ciphers(p.client_config, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA") == 0);
         latch_session *s = full_handshake(&p);
         CHECK(s != NULL && s->encrypt_then_mac == 1);
@@ -217,18 +220,21 @@ static void test_cbc_only_client(void)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ":" : "", cbc_rsa[i]);
     pair p;
     CHECK(pair_configs(&p, "rsa2048") == 0); /* intermediate: the default */
+    CHECK(latch_config_set_profile(p.client_config, LATCH_PROFILE_OLD) == 0);
     CHECK(latch_config_set_ciphers(p.client_config, list) == 0);
     CHECK(pair_connect(&p, "localhost") == 0);
     expect_failure(&p, LATCH_ERR_HANDSHAKE_FAILURE, 40);
     pair_free(&p);
     CHECK(pair_configs(&p, "rsa2048") == 0);
     CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_INTERMEDIATE) == 0);
+    CHECK(latch_config_set_profile(p.client_config, LATCH_PROFILE_OLD) == 0);
     CHECK(latch_config_set_ciphers(p.client_config, list) == 0);
     CHECK(pair_connect(&p, "localhost") == 0);
     expect_failure(&p, LATCH_ERR_HANDSHAKE_FAILURE, 40);
     pair_free(&p);
     CHECK(pair_configs(&p, "rsa2048") == 0);
     CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
+    CHECK(latch_config_set_profile(p.client_config, LATCH_PROFILE_OLD) == 0);
     CHECK(latch_config_set_ciphers(p.client_config, list) == 0);
     CHECK(pair_connect(&p, "localhost") == 0);
     CHECK(pair_handshake(&p) == 0);
@@ -284,6 +290,7 @@ static void test_never_suites_and_versions(void)
         pair p;
         CHECK(pair_configs(&p, "rsa2048") == 0);
         CHECK(latch_config_set_profile(p.server_config, LATCH_PROFILE_OLD) == 0);
+        CHECK(latch_config_set_profile(p.client_config, LATCH_PROFILE_OLD) == 0);
         CHECK(latch_config_set_ciphers(p.client_config, "TLS_RSA_WITH_AES_128_CBC_SHA") == 0);
         p.tamper = rewrite_hello;
         p.tamper_arg = &kind;
@@ -333,14 +340,42 @@ static void test_configuration(void)
     CHECK_EQ_INT(latch_config_set_profile(cfg, LATCH_PROFILE_MODERN), 0);
     CHECK_EQ_INT(cfg->suite_count, 3);
     CHECK_EQ_INT(cfg->min_version, LATCH_VERSION_TLS13);
-    /* refining it with only CBC names cannot work (no TLS 1.2): refused, list kept */
-    CHECK_EQ_INT(latch_config_set_ciphers(cfg, "TLS_RSA_WITH_AES_128_CBC_SHA"), LATCH_ERR_CONFIG);
+    /* refining it with only TLS 1.2 names cannot work (no TLS 1.2): refused, list kept */
+    CHECK_EQ_INT(latch_config_set_ciphers(cfg, "TLS_RSA_WITH_AES_128_GCM_SHA256"), LATCH_ERR_CONFIG);
     CHECK_EQ_INT(cfg->suite_count, 3);
-    /* ... unless TLS 1.2 is asked for first */
+    /* ... unless TLS 1.2 is asked for first; RSA key exchange may be named */
     CHECK_EQ_INT(latch_config_set_versions(cfg, LATCH_VERSION_TLS12, LATCH_VERSION_TLS13), 0);
     CHECK_EQ_INT(cfg->min_version, LATCH_VERSION_TLS13); /* still no 1.2 suite */
-    CHECK_EQ_INT(latch_config_set_ciphers(cfg, "TLS_RSA_WITH_AES_128_CBC_SHA"), 0);
+    CHECK_EQ_INT(latch_config_set_ciphers(cfg, "TLS_RSA_WITH_AES_128_GCM_SHA256"), 0);
     CHECK_EQ_INT(cfg->max_version, LATCH_VERSION_TLS12);
+    /* CBC suites need the old profile: refused under modern and intermediate,
+     * naming the suite and the profile, the list kept */
+    static const latch_profile not_old[] = {LATCH_PROFILE_MODERN, LATCH_PROFILE_INTERMEDIATE};
+    for (size_t i = 0; i < COUNT(not_old); i++) {
+        CHECK_EQ_INT(latch_config_set_profile(cfg, not_old[i]), 0);
+        CHECK_EQ_INT(latch_config_set_versions(cfg, LATCH_VERSION_TLS12, LATCH_VERSION_TLS13), 0);
+        size_t before = cfg->suite_count;
+        for (size_t j = 0; j < COUNT(cbc_rsa); j++) {
+            CHECK_EQ_INT(latch_config_set_ciphers(cfg, cbc_rsa[j]), LATCH_ERR_CONFIG);
+            CHECK(strstr(latch_config_error(cfg), cbc_rsa[j]) != NULL);
+            CHECK(strstr(latch_config_error(cfg), "needs the old profile (--profile old)") != NULL);
+            CHECK(strstr(latch_config_error(cfg), latch_profile_name(not_old[i])) != NULL);
+        }
+        /* also one CBC name among AEAD ones */
+        CHECK_EQ_INT(latch_config_set_ciphers(cfg, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:"
+                                                   "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
+                     LATCH_ERR_CONFIG);
+        CHECK_EQ_INT(cfg->suite_count, before);
+        CHECK_EQ_INT(cfg->profile, not_old[i]);
+    }
+    /* a fresh configuration is intermediate: refused there too */
+    latch_config *fresh = latch_config_new(LATCH_ROLE_CLIENT);
+    CHECK_EQ_INT(latch_config_set_ciphers(fresh, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"),
+                 LATCH_ERR_CONFIG);
+    CHECK_EQ_INT(latch_config_set_profile(fresh, LATCH_PROFILE_OLD), 0);
+    CHECK_EQ_INT(latch_config_set_ciphers(fresh, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"), 0);
+    CHECK_EQ_INT(fresh->suite_count, 1);
+    latch_config_free(fresh);
     /* old: 23 suites, every CBC one, SHA-1 defaults */
     CHECK_EQ_INT(latch_config_set_profile(cfg, LATCH_PROFILE_OLD), 0);
     CHECK_EQ_INT(cfg->suite_count, 23);

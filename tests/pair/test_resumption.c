@@ -1,5 +1,6 @@
 /* Resumption in memory: TLS 1.2 session IDs and tickets, TLS 1.3 PSK,
- * ticket key rotation, tampered tickets, the EMS rule of RFC 7627 5.3. */
+ * ticket key rotation, tampered tickets, the EMS rule of RFC 7627 5.3, a
+ * session-id cache shared by a reloaded configuration. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,35 @@ static void test_tls12_session_id(void)
     /* the cache turned off: a full handshake, not a failure */
     CHECK(latch_config_set_session_cache(p.server_config, 0, 0) == 0);
     CHECK(resumes(&p, s) == 0);
+    latch_session_free(s);
+    pair_free(&p);
+}
+
+/* A reloaded configuration shares the old one's session-id cache: sessions
+ * cached before resume after, also once the old configuration is gone. */
+static void test_shared_session_cache(void)
+{
+    pair p;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    CHECK(latch_config_set_tickets(p.server_config, 0, 3600) == 0);
+    latch_session *s = first_connection(&p);
+    CHECK(s != NULL && s->ticket_len == 0 && s->session_id_len == 32);
+    latch_config *old = p.server_config;
+    latch_config *fresh = latch_config_new(LATCH_ROLE_SERVER);
+    CHECK(fresh != NULL);
+    CHECK(latch_config_add_cert_key_files(fresh, PKI "server-p256.pem", PKI "server-p256-key.pem") == 0);
+    CHECK(latch_config_set_tickets(fresh, 0, 3600) == 0);
+    p.server_config = fresh; /* its own cache: the session is unknown */
+    CHECK(resumes(&p, s) == 0);
+    CHECK(latch_config_share_session_cache(fresh, old) == 0);
+    CHECK(resumes(&p, s) == 1);
+    latch_config_free(old); /* the cache lives on with fresh */
+    CHECK(resumes(&p, s) == 1);
+    /* a client configuration has no cache to share */
+    CHECK(latch_config_share_session_cache(p.client_config, fresh) == LATCH_ERR_CONFIG);
+    CHECK(latch_config_share_session_cache(fresh, fresh) == 0);
+    CHECK(resumes(&p, s) == 1);
     latch_session_free(s);
     pair_free(&p);
 }
@@ -177,6 +207,7 @@ static void test_session_encoding(void)
 int main(void)
 {
     test_tls12_session_id();
+    test_shared_session_cache();
     test_tls12_ticket();
     test_ticket_key_rotation(LATCH_VERSION_TLS12);
     test_ticket_key_rotation(LATCH_VERSION_TLS13);

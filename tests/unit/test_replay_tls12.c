@@ -339,6 +339,7 @@ static void test_tampered_finished(void)
         script_push(&rng, "server_ephemeral_private");
         latch_config *cfg = latch_config_new(LATCH_ROLE_SERVER);
         CHECK_EQ_INT(latch_config_add_cert_key_files(cfg, cert_path, key_path), 0);
+        CHECK_EQ_INT(latch_config_set_profile(cfg, LATCH_PROFILE_OLD), 0);
         CHECK_EQ_INT(latch_config_set_ciphers(cfg, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"), 0);
         CHECK_EQ_INT(latch_config_set_session_cache(cfg, 0, 0), 0);
         latch_config_set_random(cfg, scripted_random, &rng);
