@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define BENCH_PKI LATCH_BENCH_PKI /* tests/data/pki, set by CMake */
+#define BENCH_PKI LATCH_BENCH_PKI /* BUILD/testdata/pki, set by CMake */
 
 /* The suites both bench servers enable: AEAD only, ECDHE and RSA key
  * exchange (ossl_server: "ECDHE+AESGCM:ECDHE+CHACHA20:AES128-GCM-SHA256:AES256-GCM-SHA384"). */

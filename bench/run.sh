@@ -16,7 +16,7 @@ BUILD=$(cd "${1:-${BUILD:-build}}" 2>/dev/null && pwd) || {
 }
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-PKI=$ROOT/tests/data/pki
+PKI=${PKI:-$BUILD/testdata/pki}  # made at configure time (tests/pki/make-pki.sh)
 B=$BUILD/bench
 LATCH=$BUILD/latch
 QUICK=${QUICK:-0}

@@ -49,6 +49,7 @@ int latch_crypto_init(latch_crypto *crypto)
         if (make_templates(crypto, i) != 0)
             goto fail;
     crypto->sig_cache = latch_sig_cache_new(); /* optional: NULL signs without it */
+    crypto->kx_cache = latch_kx_cache_new(); /* optional too */
     return 0;
 fail:
     latch_crypto_cleanup(crypto);
@@ -65,6 +66,7 @@ void latch_crypto_cleanup(latch_crypto *crypto)
         EVP_CIPHER_free(crypto->aead[i]);
     EVP_MAC_free(crypto->hmac);
     latch_sig_cache_free(crypto->sig_cache);
+    latch_kx_cache_free(crypto->kx_cache);
     memset(crypto, 0, sizeof(*crypto));
 }
 

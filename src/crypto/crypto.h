@@ -53,6 +53,9 @@ typedef struct latch_crypto {
     /* prepared signing contexts per (key, scheme), made on first use and
      * reused under a lock (sig.c); NULL: sign without them */
     struct latch_sig_cache *sig_cache;
+    /* an X25519 key-generation context, already through keygen_init, used
+     * under a lock when the default rng is in use (kx.c); NULL: without it */
+    struct latch_kx_cache *kx_cache;
 } latch_crypto;
 
 /* Fetch every algorithm once.  Returns 0 or -1. */
@@ -157,6 +160,9 @@ int latch_sign_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
 int latch_verify_tls12(const latch_crypto *crypto, uint16_t scheme, EVP_PKEY *key,
                        const uint8_t *tbs, size_t tbs_len, const uint8_t *sig, size_t sig_len);
 
+/* The key-generation context of latch_crypto (kx.c). */
+struct latch_kx_cache *latch_kx_cache_new(void);
+void latch_kx_cache_free(struct latch_kx_cache *cache);
 /* The signing-context cache of latch_crypto (sig.c). */
 struct latch_sig_cache *latch_sig_cache_new(void);
 void latch_sig_cache_free(struct latch_sig_cache *cache);

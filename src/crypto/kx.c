@@ -12,6 +12,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KX_MAX_TRIES 64
@@ -69,6 +70,66 @@ static int x25519_from_private(const uint8_t *priv, size_t priv_len, EVP_PKEY **
         return -1;
     pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, priv_len);
     if (pkey == NULL || EVP_PKEY_get_raw_public_key(pkey, public_out, &len) != 1 || len != 32) {
+        EVP_PKEY_free(pkey);
+        return -1;
+    }
+    *out = pkey;
+    *public_len = len;
+    return 0;
+}
+
+/*
+ * With the default rng, OpenSSL generates the key itself.  Making a context
+ * (EVP_PKEY_CTX_new_*) walks the whole name map in OpenSSL 3.0 and a
+ * keygen context cannot be duplicated, so one context per configuration is
+ * kept through keygen_init and used under a lock; a thread that finds it
+ * busy makes its own rather than wait.
+ */
+struct latch_kx_cache {
+    pthread_mutex_t lock;
+    EVP_PKEY_CTX *x25519;
+};
+
+struct latch_kx_cache *latch_kx_cache_new(void)
+{
+    struct latch_kx_cache *cache = calloc(1, sizeof *cache);
+    if (cache == NULL)
+        return NULL;
+    cache->x25519 = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
+    if (cache->x25519 == NULL || EVP_PKEY_keygen_init(cache->x25519) != 1 ||
+        pthread_mutex_init(&cache->lock, NULL) != 0) {
+        EVP_PKEY_CTX_free(cache->x25519);
+        free(cache);
+        return NULL;
+    }
+    return cache;
+}
+
+void latch_kx_cache_free(struct latch_kx_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    EVP_PKEY_CTX_free(cache->x25519);
+    pthread_mutex_destroy(&cache->lock);
+    free(cache);
+}
+
+static int x25519_keygen(struct latch_kx_cache *cache, EVP_PKEY **out, uint8_t *public_out,
+                         size_t *public_len)
+{
+    size_t len = 32;
+    EVP_PKEY *pkey = NULL;
+    int ok;
+
+    if (cache != NULL && pthread_mutex_trylock(&cache->lock) == 0) {
+        ok = EVP_PKEY_keygen(cache->x25519, &pkey) == 1;
+        pthread_mutex_unlock(&cache->lock);
+    } else {
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
+        ok = ctx != NULL && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &pkey) == 1;
+        EVP_PKEY_CTX_free(ctx);
+    }
+    if (!ok || EVP_PKEY_get_raw_public_key(pkey, public_out, &len) != 1 || len != 32) {
         EVP_PKEY_free(pkey);
         return -1;
     }
@@ -175,6 +236,9 @@ int latch_kx_generate(const latch_crypto *crypto, uint16_t group,
     *private_key = NULL;
     if (rng == NULL || !latch_group_supported(group))
         return -1;
+    if (c == NULL && rng == latch_random_default) /* an injected rng replays: from scalar */
+        return x25519_keygen(crypto != NULL ? crypto->kx_cache : NULL, private_key, public_out,
+                             public_len);
     for (int tries = 0; tries < KX_MAX_TRIES; tries++) {
         if (rng(rng_arg, priv, len) != 0)
             break;

@@ -15,7 +15,9 @@ void latch_conn_send_done(latch_conn *c, size_t n)
 {
     size_t have = byte_queue_length(&c->send);
     byte_queue_consume(&c->send, n < have ? n : have);
-    if (byte_queue_length(&c->send) == 0) /* ciphertext and public handshake bytes only */
+    /* an idle connection keeps no send block (it never held secrets: no
+     * wipe); a writer that seals ahead of each send keeps it non-empty */
+    if (byte_queue_length(&c->send) == 0)
         byte_queue_release(&c->send);
 }
 
@@ -29,6 +31,8 @@ void engine_release_idle_buffers(latch_conn *c)
         byte_queue_free(&c->handshake_out);
     if (byte_queue_length(&c->app_in) == 0)
         byte_queue_free(&c->app_in);
+    if (byte_queue_length(&c->send) == 0) /* ciphertext and public handshake bytes only */
+        byte_queue_release(&c->send);
     engine_release_handshake(c);
 }
 

@@ -272,6 +272,7 @@ latch_conn *latch_conn_new(latch_config *cfg, const char *server_name)
     c->is_client = cfg->role == LATCH_ROLE_CLIENT;
     c->record_version = c->is_client ? LATCH_VERSION_TLS10 : LATCH_VERSION_TLS12;
     c->handshake_in.limit = LATCH_MAX_HANDSHAKE_MESSAGE + 4 + RECORD_MAX_PLAINTEXT;
+    c->send.public_only = 1; /* records as sent: ciphertext and public handshake bytes */
     if (server_name != NULL)
         snprintf(c->server_name, sizeof c->server_name, "%s", server_name);
     if (!c->is_client) {

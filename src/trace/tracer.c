@@ -149,11 +149,15 @@ void trace_render(latch_tracer *tracer, const trace_item *item)
         tracer->messages++;
     trace_tcp_account(tracer, item);
     trace_timeline_item(tracer, item);
+    /* one item's line(s) whole: tracers of other connections (other worker
+     * threads of latch serve) may share the stream */
+    flockfile(tracer->out);
     switch (tracer->format) {
     case LATCH_TRACE_TABLE: trace_table_item(tracer, item); break;
     case LATCH_TRACE_TIMELINE: break;
     case LATCH_TRACE_JSON: trace_json_item(tracer, item); break;
     }
+    funlockfile(tracer->out);
 }
 
 void latch_tracer_observe(void *arg, const latch_event *event)
@@ -193,6 +197,7 @@ void latch_tracer_finish(latch_tracer *tracer)
     if (tracer == NULL || tracer->finished)
         return;
     trace_tcp_finish(tracer);
+    flockfile(tracer->out); /* the summary lines together (see trace_render) */
     switch (tracer->format) {
     case LATCH_TRACE_TABLE: trace_table_finish(tracer); break;
     case LATCH_TRACE_TIMELINE: trace_timeline_finish(tracer); break;
@@ -200,4 +205,5 @@ void latch_tracer_finish(latch_tracer *tracer)
     }
     tracer->finished = 1;
     fflush(tracer->out);
+    funlockfile(tracer->out);
 }

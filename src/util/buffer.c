@@ -37,7 +37,8 @@ uint8_t *byte_queue_reserve(byte_queue *q, size_t n)
     if (used > 0)
         memcpy(fresh, q->data + q->start, used);
     if (q->data != NULL) {
-        OPENSSL_cleanse(q->data, q->used);
+        if (!q->public_only)
+            OPENSSL_cleanse(q->data, q->used);
         free(q->data);
     }
     q->data = fresh;
@@ -81,8 +82,10 @@ void byte_queue_free(byte_queue *q)
 
 void byte_queue_release(byte_queue *q)
 {
-    size_t limit = q->limit; /* a policy, not a resource: it stays */
+    size_t limit = q->limit; /* policies, not resources: they stay */
+    int public_only = q->public_only;
     free(q->data);
     memset(q, 0, sizeof *q);
     q->limit = limit;
+    q->public_only = public_only;
 }

@@ -12,6 +12,7 @@ typedef struct byte_queue {
     size_t capacity;
     size_t limit;    /* refuse to grow past this (0 = no limit) */
     size_t used;     /* high-water mark: the bytes a wipe must cover */
+    int public_only; /* ciphertext/public bytes only: no wipe when regrown */
 } byte_queue;
 
 size_t byte_queue_length(const byte_queue *q);
@@ -21,7 +22,7 @@ uint8_t *byte_queue_reserve(byte_queue *q, size_t n);
 void byte_queue_commit(byte_queue *q, size_t n);
 int byte_queue_append(byte_queue *q, const void *data, size_t n);
 void byte_queue_consume(byte_queue *q, size_t n);
-/* Wipe (secrets may have passed through) and free; the limit is kept. */
+/* Wipe (secrets may have passed through) and free; limit and public_only are kept. */
 void byte_queue_free(byte_queue *q);
 /* Free without wiping: for queues of public bytes or ciphertext only. */
 void byte_queue_release(byte_queue *q);

@@ -270,9 +270,14 @@ void latch_cert_key_free(latch_cert_key *ck)
 
 int latch_cert_key_matches_name(const latch_cert_key *ck, const char *host)
 {
+    return host != NULL && latch_cert_key_matches_host(ck, host, latch_host_is_ip(host));
+}
+
+int latch_cert_key_matches_host(const latch_cert_key *ck, const char *host, int host_is_ip)
+{
     if (ck == NULL || host == NULL)
         return 0;
-    if (latch_host_is_ip(host)) {
+    if (host_is_ip) {
         int ok = X509_check_ip_asc(sk_X509_value(ck->chain, 0), host, 0) == 1;
         ERR_clear_error();
         return ok;

@@ -23,9 +23,29 @@ static int equal_nocase(const char *a, const char *b, size_t n)
     return 1;
 }
 
+/*
+ * Cheap necessary condition for a2i_IPADDRESS: without a ':' only IPv4 can
+ * parse (sscanf "%d.%d.%d.%d"), which needs a digit or sign first (after
+ * optional white space) and three dots.  Host names fail here, unparsed.
+ */
+static int could_be_ip(const char *host)
+{
+    const char *p = host;
+    size_t dots = 0;
+    if (strchr(host, ':') != NULL)
+        return 1; /* IPv6: let OpenSSL decide */
+    while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+        p++;
+    if (!((*p >= '0' && *p <= '9') || *p == '+' || *p == '-'))
+        return 0;
+    for (; *p != '\0'; p++)
+        dots += *p == '.';
+    return dots >= 3;
+}
+
 int latch_host_is_ip(const char *host)
 {
-    if (host == NULL || *host == '\0')
+    if (host == NULL || *host == '\0' || !could_be_ip(host))
         return 0;
     ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host);
     if (ip == NULL) {

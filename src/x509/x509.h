@@ -36,6 +36,8 @@ void latch_cert_key_free(latch_cert_key *ck);
 latch_cert_key *latch_certificates_load(const char *cert_file, char *reason, size_t reason_len);
 /* 1 if ck's leaf covers host (DNS SAN, RFC 6125 wildcard in the left label). */
 int latch_cert_key_matches_name(const latch_cert_key *ck, const char *host);
+/* The same with latch_host_is_ip(host) already known (one check per handshake). */
+int latch_cert_key_matches_host(const latch_cert_key *ck, const char *host, int host_is_ip);
 
 /* Trust store: ca_file and/or ca_path; both NULL = system default store. */
 X509_STORE *latch_trust_store_new(const char *ca_file, const char *ca_path,
