@@ -25,6 +25,11 @@ typedef struct latch_net_failure {
 int latch_net_connect_detailed(const char *host, const char *port, int timeout_ms,
                                latch_net_failure *failure);
 
+/* connect(2) on fd bounded by timeout_ms (0 = the kernel's own bound); the
+ * socket ends up blocking.  Returns 0, or -1 with errno (ETIMEDOUT). */
+int latch_net_connect_bounded(int fd, const struct sockaddr *address, socklen_t length,
+                              int timeout_ms);
+
 /* latch_net_listen, with SO_REUSEPORT when reuse_port is set (several
  * sockets, e.g. one per worker thread, on one address and port). */
 int latch_net_listen_reuse(const char *addr_port, int backlog, int reuse_port);

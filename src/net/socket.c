@@ -32,9 +32,8 @@ static int set_blocking(int fd, int blocking)
     return fcntl(fd, F_SETFL, flags);
 }
 
-/* Non-blocking connect bounded by timeout_ms; the socket ends up blocking. */
-static int connect_with_timeout(int fd, const struct sockaddr *address, socklen_t length,
-                                int timeout_ms)
+int latch_net_connect_bounded(int fd, const struct sockaddr *address, socklen_t length,
+                              int timeout_ms)
 {
     if (timeout_ms <= 0)
         return connect(fd, address, length);
@@ -70,7 +69,7 @@ static int try_address(const struct addrinfo *candidate, int timeout_ms)
                     candidate->ai_protocol);
     if (fd < 0)
         return -1;
-    if (connect_with_timeout(fd, candidate->ai_addr, candidate->ai_addrlen, timeout_ms) != 0) {
+    if (latch_net_connect_bounded(fd, candidate->ai_addr, candidate->ai_addrlen, timeout_ms) != 0) {
         int saved = errno;
         close(fd);
         errno = saved;

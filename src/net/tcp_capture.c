@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #endif
 #include "latch/tcp.h"
+#include "net/net_detail.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1005,38 +1006,6 @@ size_t latch_tcp_capture_poll(latch_tcp_capture *capture, latch_tcp_segment *out
 
 /* ---- connect with a capture ---- */
 
-static int connect_bounded(int fd, const struct sockaddr *remote, socklen_t length,
-                           int timeout_ms)
-{
-    int flags = fcntl(fd, F_GETFL);
-    if (timeout_ms <= 0)
-        return connect(fd, remote, length);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
-        return -1;
-    if (connect(fd, remote, length) != 0) {
-        if (errno != EINPROGRESS)
-            return -1;
-        struct pollfd waiter = {.fd = fd, .events = POLLOUT};
-        int ready;
-        do
-            ready = poll(&waiter, 1, timeout_ms);
-        while (ready < 0 && errno == EINTR);
-        if (ready == 0)
-            errno = ETIMEDOUT;
-        if (ready <= 0)
-            return -1;
-        int error = 0;
-        socklen_t error_length = sizeof error;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) != 0)
-            return -1;
-        if (error != 0) {
-            errno = error;
-            return -1;
-        }
-    }
-    return fcntl(fd, F_SETFL, flags);
-}
-
 /* The source address the kernel would use towards remote (a connected UDP
  * socket sends nothing), with port 0; left as the wildcard if unknown. */
 static void source_address_for(const struct sockaddr *remote, socklen_t remote_length,
@@ -1093,7 +1062,7 @@ int latch_tcp_connect_captured(const struct sockaddr *remote, socklen_t remote_l
         if (*capture_out != NULL)
             latch_tcp_capture_set_local_role(*capture_out, 1);
     }
-    if (connect_bounded(fd, remote, remote_length, timeout_ms) != 0)
+    if (latch_net_connect_bounded(fd, remote, remote_length, timeout_ms) != 0)
         goto fail;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -44,6 +44,7 @@
 #include "check.h"
 #include "engine/internal.h"
 #include "json.h"
+#include "vector_pems.h"
 #include "util/buffer.h"
 
 static json_value *vec;
@@ -110,38 +111,13 @@ static void script_free(script *s)
 
 /* ---- certificate files ---- */
 
-static char pem_dir[512], cert_path[600], key_path[600], ca_path[600];
-
-static int write_temp(char *path, size_t cap, const char *name, const char *text)
-{
-    snprintf(path, cap, "%s/%s-XXXXXX", pem_dir, name);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    size_t len = strlen(text);
-    int ok = write(fd, text, len) == (ssize_t)len;
-    close(fd);
-    return ok ? 0 : -1;
-}
+static vector_pems pems;
 
 static int write_pem_files(void)
 {
-    const char *cert = json_string(vec, "server_cert_pem");
-    const char *key = json_string(vec, "server_cert_private_key_pem");
-    const char *ca = json_string(vec, "ca_cert_pem");
-    CHECK(cert != NULL && key != NULL && ca != NULL);
-    if (cert == NULL || key == NULL || ca == NULL)
-        return -1;
-    snprintf(pem_dir, sizeof pem_dir, "%s", LATCH_TEST_WORK);
-    if (mkdir(pem_dir, 0700) != 0 && errno != EEXIST)
-        snprintf(pem_dir, sizeof pem_dir, "/tmp");
-    if (write_temp(cert_path, sizeof cert_path, "replay12-cert", cert) != 0 ||
-        write_temp(key_path, sizeof key_path, "replay12-key", key) != 0 ||
-        write_temp(ca_path, sizeof ca_path, "replay12-ca", ca) != 0) {
-        CHECK(!"cannot write the PEM files");
-        return -1;
-    }
-    return 0;
+    int written = vector_pems_write(vec, "replay12", &pems) == 0;
+    CHECK(written); /* the three PEM blocks, as files */
+    return written ? 0 : -1;
 }
 
 /* ---- moving records ---- */
@@ -224,7 +200,7 @@ static void test_server(void)
     script_push(&rng, "records[9].explicit_iv");
     script_push(&rng, "records[11].explicit_iv");
     latch_config *cfg = latch_config_new(LATCH_ROLE_SERVER);
-    CHECK_EQ_INT(latch_config_add_cert_key_files(cfg, cert_path, key_path), 0);
+    CHECK_EQ_INT(latch_config_add_cert_key_files(cfg, pems.cert, pems.key), 0);
     /* Go's client prefers AES-GCM, which latch's server would pick: the suite
      * Go's server chose is named (explicit names refine the old profile) */
     CHECK_EQ_INT(latch_config_set_profile(cfg, LATCH_PROFILE_OLD), 0);
@@ -283,7 +259,7 @@ static void test_client(void)
     script_push(&rng, "records[10].explicit_iv");
     script_push(&rng, "records[12].explicit_iv");
     latch_config *cfg = latch_config_new(LATCH_ROLE_CLIENT);
-    CHECK_EQ_INT(latch_config_set_ca(cfg, ca_path, NULL), 0);
+    CHECK_EQ_INT(latch_config_set_ca(cfg, pems.ca, NULL), 0);
     latch_config_set_clock(cfg, monotonic, wall_2019, NULL);
     CHECK_EQ_INT(latch_config_set_profile(cfg, LATCH_PROFILE_OLD), 0);
     CHECK_EQ_INT(latch_config_set_versions(cfg, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12), 0);
@@ -338,7 +314,7 @@ static void test_tampered_finished(void)
         script_push(&rng, "server_random");
         script_push(&rng, "server_ephemeral_private");
         latch_config *cfg = latch_config_new(LATCH_ROLE_SERVER);
-        CHECK_EQ_INT(latch_config_add_cert_key_files(cfg, cert_path, key_path), 0);
+        CHECK_EQ_INT(latch_config_add_cert_key_files(cfg, pems.cert, pems.key), 0);
         CHECK_EQ_INT(latch_config_set_profile(cfg, LATCH_PROFILE_OLD), 0);
         CHECK_EQ_INT(latch_config_set_ciphers(cfg, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"), 0);
         CHECK_EQ_INT(latch_config_set_session_cache(cfg, 0, 0), 0);
@@ -372,9 +348,7 @@ int main(void)
     test_server();
     test_client();
     test_tampered_finished();
-    unlink(cert_path);
-    unlink(key_path);
-    unlink(ca_path);
+    vector_pems_remove(&pems);
     json_free(vec);
     return check_finish();
 }

@@ -20,6 +20,7 @@
 #include "handshake/handshake.h"
 #include "handshake/suites.h"
 #include "json.h"
+#include "vector_pems.h"
 #include "record/record.h"
 #include "util/cursor.h"
 #include "x509/x509.h"
@@ -70,39 +71,13 @@ static void script_push(script *s, const uint8_t *bytes, size_t len)
     s->chunk_len[s->count++] = len;
 }
 
-static char pem_dir[512];
-static char cert_path[600], key_path[600], ca_path[600];
-
-static int write_temp(char *path, size_t cap, const char *name, const char *text)
-{
-    snprintf(path, cap, "%s/%s-XXXXXX", pem_dir, name);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    size_t len = strlen(text);
-    int ok = write(fd, text, len) == (ssize_t)len;
-    close(fd);
-    return ok ? 0 : -1;
-}
+static vector_pems pems;
 
 static int write_pem_files(void)
 {
-    const char *cert = json_string(vec, "server_cert_pem");
-    const char *key = json_string(vec, "server_cert_private_key_pem");
-    const char *ca = json_string(vec, "ca_cert_pem");
-    CHECK(cert != NULL && key != NULL && ca != NULL);
-    if (cert == NULL || key == NULL || ca == NULL)
-        return -1;
-    snprintf(pem_dir, sizeof pem_dir, "%s", LATCH_TEST_WORK);
-    if (mkdir(pem_dir, 0700) != 0 && errno != EEXIST)
-        snprintf(pem_dir, sizeof pem_dir, "/tmp");
-    if (write_temp(cert_path, sizeof cert_path, "tls12-cert", cert) != 0 ||
-        write_temp(key_path, sizeof key_path, "tls12-key", key) != 0 ||
-        write_temp(ca_path, sizeof ca_path, "tls12-ca", ca) != 0) {
-        CHECK(!"cannot write the PEM files");
-        return -1;
-    }
-    return 0;
+    int written = vector_pems_write(vec, "tls12", &pems) == 0;
+    CHECK(written); /* the three PEM blocks, as files */
+    return written ? 0 : -1;
 }
 
 /* Handshake message (with header) i of record r in the vector. */
@@ -167,7 +142,7 @@ static latch_config *server_config(script *rng, uint16_t max_version)
     CHECK(cfg != NULL);
     if (cfg == NULL)
         return NULL;
-    int err = latch_config_add_cert_key_files(cfg, cert_path, key_path);
+    int err = latch_config_add_cert_key_files(cfg, pems.cert, pems.key);
     CHECK_EQ_INT(err, 0);
     if (err != 0)
         fprintf(stderr, "  %s\n", latch_config_error(cfg));
@@ -746,7 +721,7 @@ static void test_certificate(void)
     uint8_t *msg = message(2, &len);
     for (int expired = 0; expired < 2; expired++) {
         latch_config *cfg = latch_config_new(LATCH_ROLE_CLIENT);
-        CHECK_EQ_INT(latch_config_set_ca(cfg, ca_path, NULL), 0);
+        CHECK_EQ_INT(latch_config_set_ca(cfg, pems.ca, NULL), 0);
         CHECK_EQ_INT(latch_config_set_versions(cfg, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12), 0);
         if (!expired)
             latch_config_set_clock(cfg, monotonic, wall_2019, NULL);
@@ -790,9 +765,7 @@ int main(void)
     test_key_schedule();
     test_transcript();
     test_certificate();
-    unlink(cert_path);
-    unlink(key_path);
-    unlink(ca_path);
+    vector_pems_remove(&pems);
     json_free(vec);
     return check_finish();
 }
