@@ -359,18 +359,19 @@ void serve_tls_fail(struct serve_conn *conn)
     conn->dead = 1;
 }
 
-/* serve without --trace: a peer's close_notify ends the wait for its FIN. */
+/* serve (not proxy): a peer's close_notify ends the wait for its FIN.  With
+ * --trace too: the trace outlives close() and still shows that FIN, so
+ * tracing does not change what the server does. */
 static int peer_done_ends_drain(const struct serve_conn *conn)
 {
-    return conn->tracer == NULL && conn->worker->shared->options->mode == SERVE_MODE_HTTP;
+    return conn->worker->shared->options->mode == SERVE_MODE_HTTP;
 }
 
 /* Our close_notify and FIN are out; we wait for the peer's FIN so that
  * nothing it still sends meets a closed socket (the reset that would cause
  * can destroy our reply before the peer read it).  After its close_notify
  * a peer sends nothing more (only its FIN): then the socket closes at once,
- * a wakeup and a read sooner (with --trace it keeps waiting for the FIN, to
- * show it).  Bytes go through the engine to see that close_notify; what
+ * a wakeup and a read sooner.  Bytes go through the engine to see that close_notify; what
  * the engine cannot take is dropped, as before. */
 static void receive_while_draining(struct serve_conn *conn)
 {
