@@ -56,7 +56,7 @@ static void open_sealed(const latch_config *cfg, const uint8_t *plain, size_t le
     if (latch_aead_seal(&aead, iv, ticket, 16, plain, len, ticket + 28) != 0)
         abort();
     latch_aead_free(&aead);
-    latch_session *s = ticket_open(cfg, ticket, n);
+    latch_session *s = ticket_open(cfg, ticket, n, NULL);
     if (s != NULL) {
         latch_session *direct = latch_session_parse(plain, len);
         if (direct == NULL) /* the ticket path may not accept more than the parser */
@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         parse_round_trip(data + 1, size - 1);
         break;
     case 1:
-        latch_session_free(ticket_open(cfg, data + 1, size - 1));
+        latch_session_free(ticket_open(cfg, data + 1, size - 1, NULL));
         break;
     default:
         open_sealed(cfg, data + 1, size - 1);

@@ -1,6 +1,5 @@
-/* Sessions: their encoding, tickets sealed with AES-256-GCM under named
- * keys, and the server's session-id cache. */
-#include <pthread.h>
+/* Sessions: their encoding and tickets sealed with AES-256-GCM under named
+ * keys (the session-id cache is in engine/session_cache.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -188,7 +187,8 @@ int ticket_seal(const latch_config *cfg, const latch_session *s, const uint8_t i
 
 /* NULL for an unknown key, a tampered ticket or an expired one: the
  * caller then falls back to a full handshake. */
-latch_session *ticket_open(const latch_config *cfg, const uint8_t *ticket, size_t len)
+latch_session *ticket_open(const latch_config *cfg, const uint8_t *ticket, size_t len,
+                           size_t *key_index)
 {
     cursor r;
     const uint8_t *name, *iv;
@@ -218,103 +218,9 @@ latch_session *ticket_open(const latch_config *cfg, const uint8_t *ticket, size_
             latch_session_free(s);
             s = NULL;
         }
+        if (key_index != NULL)
+            *key_index = i;
         return s;
     }
     return NULL;
-}
-
-/* ---- the session-id cache: bounded, least recently used goes first ---- */
-
-struct session_cache {
-    pthread_mutex_t lock;
-    size_t references;        /* configurations sharing it (under lock) */
-    size_t capacity;
-    uint32_t lifetime;
-    uint64_t clock;           /* use counter for LRU */
-    latch_session *entries;   /* session_id_len == 0: free slot */
-    uint64_t *last_used;
-};
-
-struct session_cache *session_cache_new(size_t capacity, uint32_t lifetime)
-{
-    struct session_cache *cache = calloc(1, sizeof *cache);
-    if (cache == NULL)
-        return NULL;
-    pthread_mutex_init(&cache->lock, NULL);
-    cache->references = 1;
-    cache->entries = calloc(capacity, sizeof *cache->entries);
-    cache->last_used = calloc(capacity, sizeof *cache->last_used);
-    if (cache->entries == NULL || cache->last_used == NULL) {
-        session_cache_free(cache);
-        return NULL;
-    }
-    cache->capacity = capacity;
-    cache->lifetime = lifetime;
-    return cache;
-}
-
-struct session_cache *session_cache_ref(struct session_cache *cache)
-{
-    pthread_mutex_lock(&cache->lock);
-    cache->references++;
-    pthread_mutex_unlock(&cache->lock);
-    return cache;
-}
-
-void session_cache_free(struct session_cache *cache)
-{
-    if (cache == NULL)
-        return;
-    pthread_mutex_lock(&cache->lock);
-    size_t left = --cache->references;
-    pthread_mutex_unlock(&cache->lock);
-    if (left > 0)
-        return;
-    if (cache->entries != NULL)
-        latch_wipe(cache->entries, cache->capacity * sizeof *cache->entries);
-    pthread_mutex_destroy(&cache->lock);
-    free(cache->entries);
-    free(cache->last_used);
-    free(cache);
-}
-
-void session_cache_put(struct session_cache *cache, const latch_session *s)
-{
-    size_t victim = 0;
-    pthread_mutex_lock(&cache->lock);
-    for (size_t i = 0; i < cache->capacity; i++) {
-        if (cache->entries[i].session_id_len == 0) {
-            victim = i;
-            break;
-        }
-        if (cache->last_used[i] < cache->last_used[victim])
-            victim = i;
-    }
-    cache->entries[victim] = *s;
-    cache->entries[victim].ticket = NULL;
-    cache->entries[victim].ticket_len = 0;
-    cache->entries[victim].lifetime = cache->lifetime;
-    cache->last_used[victim] = ++cache->clock;
-    pthread_mutex_unlock(&cache->lock);
-}
-
-int session_cache_get(struct session_cache *cache, const uint8_t *id, size_t id_len,
-                      uint64_t now_ms, latch_session *out)
-{
-    int found = 0;
-    pthread_mutex_lock(&cache->lock);
-    for (size_t i = 0; i < cache->capacity && !found; i++) {
-        latch_session *e = &cache->entries[i];
-        if (e->session_id_len != id_len || id_len == 0 || memcmp(e->session_id, id, id_len) != 0)
-            continue;
-        if (now_ms > e->issued_ms + (uint64_t)e->lifetime * 1000u) {
-            latch_wipe(e, sizeof *e); /* expired: forget it */
-            break;
-        }
-        *out = *e;
-        cache->last_used[i] = ++cache->clock;
-        found = 1;
-    }
-    pthread_mutex_unlock(&cache->lock);
-    return found;
 }

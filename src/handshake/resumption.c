@@ -132,12 +132,20 @@ int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len)
     latch_session cached;
     c->send_ticket = cfg->tickets_enabled && c->peer_sent_ticket_extension;
     if (c->send_ticket && c->peer_ticket_len > 0) {
-        latch_session *s = ticket_open(cfg, c->peer_ticket, c->peer_ticket_len);
+        size_t key_index = 0;
+        latch_session *s = ticket_open(cfg, c->peer_ticket, c->peer_ticket_len, &key_index);
         int ok = s != NULL && session_usable12(c, s), err = 0;
         if (ok) {
             err = resume_from(c, s, "session ticket");
             c->session_id_len = id_len; /* RFC 5077 3.4: echo the client's ID */
             memcpy(c->session_id, client_id, id_len);
+            /* RFC 5077 3.3: the server MAY renew the ticket.  Like nginx, only
+             * when it was sealed under an older key (after a rotation), and
+             * without extending the session: the new ticket keeps the first
+             * issue time, so a session lives at most its lifetime however
+             * often it is resumed.  Otherwise the client keeps its ticket. */
+            c->send_ticket = key_index != 0;
+            c->hs->renew_issued_ms = s->issued_ms;
         } else {
             engine_emit(c, LATCH_EVENT_NOTE, "resumption refused", "ticket not accepted");
         }
@@ -153,6 +161,7 @@ int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len)
             err = resume_from(c, &cached, "session id");
             c->session_id_len = id_len;
             memcpy(c->session_id, client_id, id_len);
+            c->hs->renew_issued_ms = cached.issued_ms; /* a ticket now keeps its time */
         }
         latch_wipe(&cached, sizeof cached);
         if (err != 0 || ok)
@@ -229,11 +238,18 @@ int new_session_ticket12_write(latch_conn *c, cursor *out)
     latch_session s;
     uint8_t ticket[LATCH_TICKET_MAX];
     size_t len;
+    uint32_t lifetime = c->config->ticket_lifetime;
     fill_session(c, &s);
+    if (c->resumed) { /* a renewal: the session's own time, what is left of it */
+        uint64_t first = c->hs->renew_issued_ms;
+        uint64_t age_s = s.issued_ms > first ? (s.issued_ms - first) / 1000u : 0;
+        s.issued_ms = first;
+        lifetime = age_s < lifetime ? lifetime - (uint32_t)age_s : 1;
+    }
     int err = seal(c, &s, ticket, &len);
     latch_wipe(&s, sizeof s);
     TRY(err);
-    TRY(cursor_write_u32(out, c->config->ticket_lifetime));
+    TRY(cursor_write_u32(out, lifetime)); /* hint: seconds from now */
     return cursor_write_vector(out, 2, ticket, len);
 }
 
@@ -499,7 +515,7 @@ int server_try_psk13(latch_conn *c)
         c->hello_retry)
         return 0;
     TRY(parse_psk_offer(c->peer_psk, &o));
-    latch_session *s = ticket_open(c->config, o.identity.data, o.identity.len);
+    latch_session *s = ticket_open(c->config, o.identity.data, o.identity.len, NULL);
     if (s == NULL || !psk_acceptable(c, s, o.obfuscated_age)) {
         if (s == NULL)
             engine_emit(c, LATCH_EVENT_NOTE, "resumption refused", "ticket not accepted");

@@ -111,6 +111,84 @@ static void test_tls12_ticket(void)
     pair_free(&p);
 }
 
+/* Resumes s and returns the client's session after it (NULL on failure). */
+static latch_session *resume_and_keep(pair *p, const latch_session *s)
+{
+    p->client = latch_conn_new(p->client_config, "localhost");
+    p->server = latch_conn_new(p->server_config, NULL);
+    CHECK(latch_conn_set_session(p->client, s) == 0);
+    CHECK(pair_handshake(p) == 0);
+    CHECK_EQ_INT(latch_conn_resumed(p->client), 1);
+    CHECK_EQ_INT(latch_conn_resumed(p->server), 1);
+    latch_session *after = latch_conn_get_session(p->client);
+    latch_conn_free(p->client);
+    latch_conn_free(p->server);
+    p->client = p->server = NULL;
+    return after;
+}
+
+static latch_config *server_with_keys(const uint8_t *first, const uint8_t *second)
+{
+    latch_config *cfg = latch_config_new(LATCH_ROLE_SERVER);
+    CHECK(latch_config_add_cert_key_files(cfg, PKI "server-p256.pem",
+                                          PKI "server-p256-key.pem") == 0);
+    CHECK(latch_config_set_session_cache(cfg, 0, 0) == 0);
+    CHECK(latch_config_add_ticket_key(cfg, first, 80) == 0);
+    if (second != NULL)
+        CHECK(latch_config_add_ticket_key(cfg, second, 80) == 0);
+    return cfg;
+}
+
+/* RFC 5077 3.3: a TLS 1.2 ticket under the current key is not renewed (the
+ * client keeps it and resumes with it again); one under an older key is
+ * renewed under the current key, keeping the session's first issue time. */
+static void test_tls12_ticket_renewal(void)
+{
+    pair p;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    latch_config_free(p.server_config);
+    p.server_config = server_with_keys(key_one, NULL);
+    latch_session *first = first_connection(&p);
+    CHECK(first != NULL && first->ticket_len > 0);
+    latch_session *kept = first ? resume_and_keep(&p, first) : NULL;
+    CHECK(kept != NULL && kept->ticket_len == first->ticket_len &&
+          memcmp(kept->ticket, first->ticket, first->ticket_len) == 0);
+    latch_session *again = kept ? resume_and_keep(&p, kept) : NULL; /* and again */
+    CHECK(again != NULL && again->ticket_len == first->ticket_len);
+
+    latch_config_free(p.server_config); /* rotated: key_two seals, key_one still opens */
+    p.server_config = server_with_keys(key_two, key_one);
+    latch_session *renewed = first ? resume_and_keep(&p, first) : NULL;
+    CHECK(renewed != NULL && renewed->ticket_len > 0 &&
+          memcmp(renewed->ticket, key_two, 16) == 0 && memcmp(first->ticket, key_one, 16) == 0);
+    CHECK(renewed != NULL && renewed->lifetime <= first->lifetime);
+    if (renewed != NULL && first != NULL) {
+        size_t index_first = 9, index_renewed = 9;
+        latch_session *a = ticket_open(p.server_config, first->ticket, first->ticket_len,
+                                       &index_first);
+        latch_session *b = ticket_open(p.server_config, renewed->ticket, renewed->ticket_len,
+                                       &index_renewed);
+        CHECK(a != NULL && b != NULL);
+        CHECK_EQ_INT(index_first, 1);
+        CHECK_EQ_INT(index_renewed, 0);
+        CHECK(a != NULL && b != NULL && a->issued_ms == b->issued_ms); /* not extended */
+        CHECK(a != NULL && b != NULL && memcmp(a->secret, b->secret, 48) == 0);
+        latch_session_free(a);
+        latch_session_free(b);
+    }
+
+    latch_config_free(p.server_config); /* key_one dropped: only the renewed ticket works */
+    p.server_config = server_with_keys(key_two, NULL);
+    CHECK(renewed != NULL && resumes(&p, renewed) == 1);
+    CHECK(first != NULL && resumes(&p, first) == 0);
+    latch_session_free(first);
+    latch_session_free(kept);
+    latch_session_free(again);
+    latch_session_free(renewed);
+    pair_free(&p);
+}
+
 /* The first key seals, every key opens; a dropped key means a full handshake. */
 static void test_ticket_key_rotation(int version)
 {
@@ -209,6 +287,7 @@ int main(void)
     test_tls12_session_id();
     test_shared_session_cache();
     test_tls12_ticket();
+    test_tls12_ticket_renewal();
     test_ticket_key_rotation(LATCH_VERSION_TLS12);
     test_ticket_key_rotation(LATCH_VERSION_TLS13);
     test_tls13_psk();
