@@ -6,8 +6,9 @@
  * Byte-transparent both ways.  The backend connection starts once the
  * handshake is done.  Half-close: the client's close_notify (or FIN)
  * becomes shutdown(SHUT_WR) towards the backend once the upstream buffer
- * is out; the backend's EOF becomes close_notify to the client, which may
- * go on sending.  Backpressure both ways: the upstream buffer stops reads
+ * is out, and in TLS 1.3 what the backend answers after that still reaches
+ * the client (TLS 1.2 answers close_notify at once, RFC 5246 7.2.1); the
+ * backend's EOF becomes close_notify to the client, which may go on sending.  Backpressure both ways: the upstream buffer stops reads
  * from the engine (then the engine stops reads from the socket), a full
  * TLS send buffer stops reads from the backend. */
 #ifndef _GNU_SOURCE
@@ -30,11 +31,12 @@ static const struct serve_options *options_of(const struct serve_conn *conn)
     return conn->worker->shared->options;
 }
 
-/* Can bytes still reach the client?  Not after our close_notify, nor after
- * the client's (the engine answers it with ours at once). */
+/* Can bytes still reach the client?  Not after our close_notify.  A TLS 1.3
+ * client's close_notify closes only its direction (half-close is on); in
+ * TLS 1.2 the engine answers it with ours at once. */
 static int downstream_open(const struct serve_conn *conn)
 {
-    return !conn->close_queued && !(latch_conn_status(conn->tls) & LATCH_STATUS_CLOSED);
+    return !conn->close_queued && !(latch_conn_status(conn->tls) & LATCH_STATUS_SENT_CLOSE);
 }
 
 static void send_close_notify(struct serve_conn *conn)

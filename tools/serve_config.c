@@ -73,6 +73,10 @@ static int apply_session_options(const struct serve_options *options, FILE *keyl
         return config_problem(config);
     if (keylog != NULL)
         latch_config_set_keylog(config, latch_keylog_write, keylog);
+    /* the proxy relays a TLS 1.3 client's close_notify as a TCP half-close
+     * and goes on sending what the backend answers */
+    if (options->mode == SERVE_MODE_PROXY)
+        latch_config_set_half_close(config, 1);
     return 0;
 }
 

@@ -275,6 +275,13 @@ int latch_config_add_ticket_key(latch_config *config, const uint8_t *key, size_t
 /** Server: issue tickets or not, and their lifetime (1 s to 7 days;
  *  default on, 2 hours).  Returns 0 or LATCH_ERR_CONFIG. */
 int latch_config_set_tickets(latch_config *config, int enabled, uint32_t lifetime_seconds);
+/** Half-close for TLS 1.3 (RFC 8446 6.1: close_notify closes only the
+ *  sender's write side).  Off (default): a peer's close_notify is answered
+ *  with ours at once, as TLS 1.2 requires (RFC 5246 7.2.1).  On: in TLS 1.3
+ *  the connection may go on writing after the peer's close_notify
+ *  (LATCH_STATUS_CLOSED set, LATCH_STATUS_SENT_CLOSE not) until
+ *  latch_conn_close(); TLS 1.2 connections still answer at once.  Returns 0. */
+int latch_config_set_half_close(latch_config *config, int enabled);
 /** Server: TLS 1.2 session-id cache (default 1024 entries, 2 hours); 0 = off.
  *  The cache is shared by all connections of the configuration (locked).
  *  Returns 0 or LATCH_ERR_CONFIG (out of memory). */
@@ -300,6 +307,7 @@ int latch_config_share_session_cache(latch_config *config, const latch_config *f
 #define LATCH_STATUS_CLOSED      0x10u /**< close_notify received (no more reads) */
 #define LATCH_STATUS_FAILED      0x20u /**< fatal error; see latch_conn_error */
 #define LATCH_STATUS_BLOCKED_APP 0x40u /**< reserved: waiting on the application */
+#define LATCH_STATUS_SENT_CLOSE  0x80u /**< our close_notify or a fatal alert is queued: no more writes */
 /** @} */
 
 /** Observer for this connection only (e.g. a tracer labelled per connection
@@ -322,7 +330,8 @@ void latch_conn_free(latch_conn *conn);
 
 /** Where to put bytes read from the peer: returns a buffer inside the
  *  connection and sets *room to its free space (0 after close_notify or a
- *  failure).  Read up to *room bytes into it, then call
+ *  failure, and while 256 KiB of plaintext wait for latch_conn_read(): read
+ *  first; LATCH_STATUS_WANT_RECV is clear then too).  Read up to *room bytes into it, then call
  *  latch_conn_recv_done() with the count.  The pointer is valid until the
  *  next call on the connection. */
 uint8_t *latch_conn_recv_buf(latch_conn *conn, size_t *room);
@@ -332,7 +341,8 @@ uint8_t *latch_conn_recv_buf(latch_conn *conn, size_t *room);
  *  FAILED and usually has an alert to send (LATCH_STATUS_HAS_SEND). */
 int latch_conn_recv_done(latch_conn *conn, size_t n);
 /** Convenience: copy in and process; returns bytes consumed or -error.
- *  Consumes less than len only when the connection stops reading (closed). */
+ *  Consumes less than len only when the connection stops reading (closed,
+ *  failed, or 256 KiB of plaintext unread). */
 ssize_t latch_conn_feed(latch_conn *conn, const void *data, size_t len);
 
 /** Bytes waiting for the wire: returns a pointer to them and sets *len

@@ -102,7 +102,7 @@ int latch_conn_close(latch_conn *c)
 unsigned latch_conn_status(const latch_conn *c)
 {
     unsigned s = 0;
-    if (!c->failed && !c->peer_closed)
+    if (!c->failed && !c->peer_closed && !engine_unread_full(c))
         s |= LATCH_STATUS_WANT_RECV;
     if (byte_queue_length(&c->send) > 0 || (c->is_client && !c->started && !c->failed))
         s |= LATCH_STATUS_HAS_SEND;
@@ -112,6 +112,8 @@ unsigned latch_conn_status(const latch_conn *c)
         s |= LATCH_STATUS_READY;
     if (c->peer_closed)
         s |= LATCH_STATUS_CLOSED;
+    if (c->close_sent || c->failed)
+        s |= LATCH_STATUS_SENT_CLOSE;
     if (c->failed)
         s |= LATCH_STATUS_FAILED;
     return s;

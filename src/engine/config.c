@@ -349,6 +349,12 @@ int latch_config_set_tickets(latch_config *cfg, int enabled, uint32_t lifetime_s
     return 0;
 }
 
+int latch_config_set_half_close(latch_config *cfg, int enabled)
+{
+    cfg->half_close = enabled != 0;
+    return 0;
+}
+
 int latch_config_set_session_cache(latch_config *cfg, size_t max_entries,
                                    uint32_t lifetime_seconds)
 {

@@ -71,6 +71,7 @@ struct latch_config {
     char *ca_file, *ca_path;
     X509_STORE *trust;
     int tickets_enabled;
+    int half_close;            /* TLS 1.3: a peer's close_notify is not answered at once */
     uint32_t ticket_lifetime;
     ticket_key ticket_keys[LATCH_MAX_TICKET_KEYS];
     size_t ticket_key_count;
@@ -252,6 +253,10 @@ void engine_release_receive_buffer(latch_conn *c);
 /* Move the plaintext left in the receive buffer (app_off/app_len) to app_in;
  * 0 or LATCH_ERR_INTERNAL (out of memory; the connection has failed). */
 int engine_spill_app(latch_conn *c);
+/* Unread plaintext at its limit: no more bytes are taken until the
+ * application reads (latch_conn_recv_buf gives room 0). */
+#define LATCH_MAX_UNREAD_PLAINTEXT (256u * 1024u)
+int engine_unread_full(const latch_conn *c);
 /* After the handshake: give back what an idle connection does not need. */
 void engine_release_idle_buffers(latch_conn *c);
 /* Wipe and free the handshake-only state (c->hs). */

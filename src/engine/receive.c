@@ -34,6 +34,11 @@ static int receive_alert(latch_conn *c, const uint8_t *data, size_t len)
         return engine_fail(c, LATCH_ERR_ILLEGAL_PARAMETER, "alert level %u", data[0]);
     if (data[1] == LATCH_ALERT_CLOSE_NOTIFY) {
         c->peer_closed = 1;
+        /* RFC 5246 7.2.1: answer at once.  RFC 8446 6.1: it "does not have
+         * any effect on its read side", so with half-close a TLS 1.3
+         * connection keeps writing until the application closes. */
+        if (c->config->half_close && c->version == LATCH_VERSION_TLS13 && c->handshake_done)
+            return 0;
         if (!c->close_sent) { /* answer close_notify with close_notify */
             c->close_sent = 1;
             TRY(engine_send_alert(c, LATCH_ALERT_LEVEL_WARNING, LATCH_ALERT_CLOSE_NOTIFY));
@@ -243,6 +248,15 @@ int engine_spill_app(latch_conn *c)
     return 0;
 }
 
+/* Plaintext the application has not read stops the reading of more (the
+ * caller sees room 0 and no LATCH_STATUS_WANT_RECV), so a peer that sends
+ * faster than the application reads holds at most this much per connection
+ * (plus the records of one receive buffer). */
+int engine_unread_full(const latch_conn *c)
+{
+    return byte_queue_length(&c->app_in) + c->app_len >= LATCH_MAX_UNREAD_PLAINTEXT;
+}
+
 /* Move the unprocessed bytes to the front of the receive buffer. */
 static void compact_receive_buffer(latch_conn *c)
 {
@@ -258,7 +272,7 @@ static void compact_receive_buffer(latch_conn *c)
 uint8_t *latch_conn_recv_buf(latch_conn *c, size_t *room)
 {
     *room = 0;
-    if (c->failed || c->peer_closed)
+    if (c->failed || c->peer_closed || engine_unread_full(c))
         return c->recv;
     if (c->recv == NULL && (c->recv = malloc(RECORD_MAX_WIRE)) == NULL)
         return NULL;

@@ -6,6 +6,8 @@
 #   transparent a TCP echo backend: 1 MiB of random bytes from a TLS client
 #               come back byte for byte
 #   half-close  client close_notify -> the backend sees EOF after every byte;
+#               TLS 1.3: what the backend answers after that EOF still reaches
+#               the client (RFC 8446 6.1);
 #               backend EOF -> the client gets close_notify and may still send
 #               (the backend receives what it sent after)
 #   failure     backend down: the client's connection ends, the proxy says
@@ -69,8 +71,8 @@ verdict "latch get -> latch proxy: 5 MiB byte-exact" "$why"
 # ---------------------------------------------------------------- backends
 cat >"$T/backends.py" <<'EOF'
 # Plain TCP backends: echo (every byte back), sink (digest of all bytes until
-# EOF, to a file), greeter (a greeting, shutdown(SHUT_WR), then records what
-# still arrives).
+# EOF, to a file), responder (after EOF: the digest and 300 kB, then EOF),
+# greeter (a greeting, shutdown(SHUT_WR), then records what still arrives).
 import hashlib, socket, sys, threading
 kind, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 listener = socket.socket()
@@ -95,6 +97,17 @@ def serve(conn):
             digest.update(data)
             total += len(data)
         open(out, "w").write("%d %s EOF\n" % (total, digest.hexdigest()))
+    elif kind == "responder":
+        digest, total = hashlib.sha256(), 0
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            digest.update(data)
+            total += len(data)
+        conn.sendall(b"after your EOF: %d %s\n" % (total, digest.hexdigest().encode()))
+        conn.sendall(b"x" * 300000)
+        conn.shutdown(socket.SHUT_WR)
     else:
         conn.sendall(b"hello from the backend\n")
         conn.shutdown(socket.SHUT_WR)
@@ -130,6 +143,53 @@ elif mode == "sink":
     s.sendall(data)
     s.unwrap()  # close_notify (answered by the proxy's)
     print("sent %d %s" % (len(data), hashlib.sha256(data).hexdigest()))
+elif mode == "request":
+    # TLS 1.3 half-close (RFC 8446 6.1): send, close_notify (our write side
+    # only), then read the answer the backend gives after its EOF.  A memory
+    # BIO, since SSLSocket.unwrap() would wait for the peer's close_notify.
+    s.close()
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    raw = socket.create_connection(("127.0.0.1", port))
+    raw.settimeout(20)
+    def flush():
+        data = out.read()
+        if data:
+            raw.sendall(data)
+    def fill():
+        data = raw.recv(65536)
+        if data:
+            inc.write(data)
+        else:
+            inc.write_eof()
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            flush(); fill()
+    flush()
+    data = os.urandom(200000)
+    tls.write(data)
+    flush()
+    try:
+        tls.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    flush()
+    got = b""
+    while True:
+        try:
+            chunk = tls.read(65536)
+            if not chunk:
+                break
+            got += chunk
+        except ssl.SSLWantReadError:
+            fill()
+        except ssl.SSLZeroReturnError:
+            break
+    print("%s sent %d %s" % (tls.version(), len(data), hashlib.sha256(data).hexdigest()))
+    print("answer %s, then %d bytes" % (got.split(b"\n")[0].decode(), len(got) - len(got.split(b"\n")[0]) - 1))
 else:
     got = b""
     while True:
@@ -161,6 +221,17 @@ why=""; sent=$(sed -n 's/^sent //p' "$CLIENT_OUT")
 [ -n "$sent" ] || why="$why client: $(cat "$CLIENT_OUT" "$CLIENT_ERR" | head -c 300);"
 [ -s "$T/sink.txt" ] && [ "$(cat "$T/sink.txt")" = "$sent EOF" ] || why="$why backend saw '$(cat "$T/sink.txt" 2>/dev/null)';"
 verdict "half-close: client close_notify -> backend EOF after all 3 MB" "$why" "$SINK_PROXY_LOG"
+
+start_peer responder-backend --ready 'listening on' -- python3 "$T/backends.py" responder @PORT@ - ||
+  die "responder backend did not start"
+start_proxy proxy-responder "$PEER_PORT" || die "latch proxy (responder) did not start"
+run_client request /dev/null python3 "$T/client.py" request "$PEER_PORT" "$PKI/ca.pem"
+why=""; sent=$(sed -n 's/^TLSv1.3 sent //p' "$CLIENT_OUT")
+[ -n "$sent" ] || why="$why client: $(cat "$CLIENT_OUT" "$CLIENT_ERR" | head -c 300);"
+contains "$CLIENT_OUT" "answer after your EOF: $sent, then 300000 bytes" ||
+  why="$why client got: $(tail -n 1 "$CLIENT_OUT");"
+verdict "half-close, TLS 1.3: client close_notify -> backend EOF; the backend's answer still reaches the client" \
+  "$why" "$PEER_LOG"
 
 start_peer greeter-backend --ready 'listening on' -- python3 "$T/backends.py" greeter @PORT@ "$T/greeter.txt" ||
   die "greeter backend did not start"

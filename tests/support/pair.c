@@ -36,14 +36,31 @@ static size_t move(pair *p, latch_conn *from, latch_conn *to, int from_client)
     const uint8_t *bytes = latch_conn_send_buf(from, &len);
     while (len > 0) {
         if (latch_conn_recv_buf(to, &room) == NULL || room == 0) {
+            unsigned status = latch_conn_status(to);
+            if (!(status & (LATCH_STATUS_CLOSED | LATCH_STATUS_FAILED)))
+                return total; /* unread plaintext: the bytes wait in from */
             latch_conn_send_done(from, len); /* peer is gone: drop */
             return total;
+        }
+        if (p->tamper == NULL) { /* straight across: what the reader does not take waits */
+            ssize_t used = latch_conn_feed(to, bytes, len);
+            if (used == 0)
+                return total;
+            if (used < 0) /* the reader failed on them: they are gone */
+                used = (ssize_t)len;
+            latch_conn_send_done(from, (size_t)used);
+            total += (size_t)used;
+            bytes = latch_conn_send_buf(from, &len);
+            continue;
         }
         uint8_t *chunk = malloc(len + PAIR_TAMPER_SLACK);
         memcpy(chunk, bytes, len);
         latch_conn_send_done(from, len);
         size_t deliver = p->tamper ? p->tamper(p->tamper_arg, from_client, chunk, len) : len;
-        latch_conn_feed(to, chunk, deliver);
+        ssize_t used = latch_conn_feed(to, chunk, deliver);
+        if (used >= 0 && (size_t)used < deliver &&
+            !(latch_conn_status(to) & (LATCH_STATUS_CLOSED | LATCH_STATUS_FAILED)))
+            fprintf(stderr, "pair: a tampered chunk only partly taken (unread plaintext)\n");
         free(chunk);
         total += len;
         bytes = latch_conn_send_buf(from, &len);
