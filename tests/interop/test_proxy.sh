@@ -80,6 +80,14 @@ listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", port))
 listener.listen(16)
 print(kind, "listening on", port, flush=True)
+def digest_until_eof(conn):
+    digest, total = hashlib.sha256(), 0
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return total, digest.hexdigest()
+        digest.update(data)
+        total += len(data)
 def serve(conn):
     if kind == "echo":
         while True:
@@ -89,23 +97,9 @@ def serve(conn):
             conn.sendall(data)
         conn.shutdown(socket.SHUT_WR)
     elif kind == "sink":
-        digest, total = hashlib.sha256(), 0
-        while True:
-            data = conn.recv(65536)
-            if not data:
-                break
-            digest.update(data)
-            total += len(data)
-        open(out, "w").write("%d %s EOF\n" % (total, digest.hexdigest()))
+        open(out, "w").write("%d %s EOF\n" % digest_until_eof(conn))
     elif kind == "responder":
-        digest, total = hashlib.sha256(), 0
-        while True:
-            data = conn.recv(65536)
-            if not data:
-                break
-            digest.update(data)
-            total += len(data)
-        conn.sendall(b"after your EOF: %d %s\n" % (total, digest.hexdigest().encode()))
+        conn.sendall(("after your EOF: %d %s\n" % digest_until_eof(conn)).encode())
         conn.sendall(b"x" * 300000)
         conn.shutdown(socket.SHUT_WR)
     else:
