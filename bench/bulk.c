@@ -5,7 +5,11 @@
  * own CPU time (getrusage) from the end of the handshake to the last byte.
  * Application writes and reads are 16 KiB, as a web server's.
  *
- *   bulk --impl latch|ossl --suite TLS_AES_128_GCM_SHA256 [--mb M] [--pin]
+ *   bulk --impl latch|ossl --suite TLS_AES_128_GCM_SHA256 [--mb M] [--pin] [--in-place]
+ *
+ * --in-place (latch): the receiver takes the plaintext where it was
+ * decrypted (latch_blocking_read_buf + latch_conn_read_done, 16 KiB at a
+ * time) instead of copying it out with latch_blocking_read.
  *
  * --pin: the sender on CPU 1 and the receiver on CPU 0 (as run.sh pins the
  * servers and the clients), so that neither side pays for migrations.
@@ -56,6 +60,19 @@ static int latch_write_chunk(void *tls, int fd, const uint8_t *data, size_t len)
 static ssize_t latch_read_chunk(void *tls, int fd, uint8_t *data, size_t len)
 {
     return latch_blocking_read(tls, fd, data, len);
+}
+
+/* The same amount taken in place: no copy out of the connection. */
+static ssize_t latch_read_in_place(void *tls, int fd, uint8_t *data, size_t len)
+{
+    const uint8_t *plain;
+    (void)data;
+    ssize_t have = latch_blocking_read_buf(tls, fd, &plain);
+    if (have <= 0)
+        return have;
+    size_t n = (size_t)have < len ? (size_t)have : len;
+    latch_conn_read_done(tls, n);
+    return (ssize_t)n;
 }
 
 static latch_conn *latch_open(int server, int fd, const char *suite)
@@ -129,13 +146,15 @@ static struct side open_side(const char *impl, int server, int fd, const char *s
 
 /* Client: receive total bytes, report CPU microseconds on the pipe. */
 static void run_receiver(const char *impl, const char *suite, int port, uint64_t total,
-                         int report_fd)
+                         int in_place, int report_fd)
 {
     static uint8_t buf[CHUNK];
     int fd = bench_connect(port);
     if (fd < 0)
         bench_die("connect failed");
     struct side s = open_side(impl, 0, fd, suite);
+    if (in_place)
+        s.read_chunk = latch_read_in_place;
     uint64_t got = 0, cpu = bench_self_cpu_us();
     while (got < total) {
         ssize_t n = s.read_chunk(s.tls, fd, buf, sizeof buf);
@@ -168,20 +187,25 @@ int main(int argc, char **argv)
                                             {"suite", required_argument, NULL, 's'},
                                             {"mb", required_argument, NULL, 'm'},
                                             {"pin", no_argument, NULL, 'p'},
+                                            {"in-place", no_argument, NULL, 'n'},
                                             {NULL, 0, NULL, 0}};
     const char *impl = "latch", *suite = "TLS_AES_128_GCM_SHA256";
-    int mb = 256, option, pin = 0;
+    int mb = 256, option, pin = 0, in_place = 0;
     while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (option) {
         case 'i': impl = optarg; break;
         case 's': suite = optarg; break;
         case 'm': mb = atoi(optarg); break;
         case 'p': pin = 1; break;
-        default: bench_die("usage: bulk --impl latch|ossl --suite NAME [--mb M] [--pin]");
+        case 'n': in_place = 1; break;
+        default:
+            bench_die("usage: bulk --impl latch|ossl --suite NAME [--mb M] [--pin] [--in-place]");
         }
     }
     if (mb <= 0 || (strcmp(impl, "latch") != 0 && strcmp(impl, "ossl") != 0))
         bench_die("bulk: --impl latch|ossl and a positive --mb");
+    if (in_place && strcmp(impl, "latch") != 0)
+        bench_die("bulk: --in-place is a latch API (OpenSSL has no zero-copy SSL_read)");
     signal(SIGPIPE, SIG_IGN);
     uint64_t total = (uint64_t)mb * 1000000u;
     int port = 0, listen_fd = bench_listen(0, &port), report[2];
@@ -195,7 +219,7 @@ int main(int argc, char **argv)
             pin_to(0);
         close(listen_fd);
         close(report[0]);
-        run_receiver(impl, suite, port, total, report[1]);
+        run_receiver(impl, suite, port, total, in_place, report[1]);
     }
     close(report[1]);
     if (pin)
@@ -226,9 +250,10 @@ int main(int argc, char **argv)
     int status = 0;
     waitpid(child, &status, 0);
     double mbytes = (double)total / 1e6;
-    printf("RESULT impl=%s suite=%s mb=%d sender_cpu_us=%llu receiver_cpu_us=%llu "
+    printf("RESULT impl=%s%s suite=%s mb=%d sender_cpu_us=%llu receiver_cpu_us=%llu "
            "sender_mb_per_cpu_s=%.1f receiver_mb_per_cpu_s=%.1f wall_s=%.3f\n",
-           impl, suite, mb, (unsigned long long)cpu, (unsigned long long)receiver_cpu,
+           impl, in_place ? "-in-place" : "", suite, mb, (unsigned long long)cpu,
+           (unsigned long long)receiver_cpu,
            mbytes / ((double)cpu / 1e6), mbytes / ((double)receiver_cpu / 1e6),
            (double)wall / 1e9);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;

@@ -355,6 +355,15 @@ void latch_conn_send_done(latch_conn *conn, size_t n);
 /** Plaintext read: bytes, 0 at close_notify, -LATCH_ERR_WOULD_BLOCK if none.
  *  After a failure: -latch_error.  Reading never does I/O. */
 ssize_t latch_conn_read(latch_conn *conn, void *buf, size_t len);
+/** Plaintext without a copy: returns a pointer to the next unread bytes
+ *  inside the connection (where the record was decrypted) and sets *len (0
+ *  and NULL: none; then latch_conn_read() says why: 0 at close_notify,
+ *  -LATCH_ERR_WOULD_BLOCK, -error).  Use them, then latch_conn_read_done()
+ *  with how many you took.  The pointer is valid until the next call on the
+ *  connection.  Mixes freely with latch_conn_read(). */
+const uint8_t *latch_conn_read_buf(latch_conn *conn, size_t *len);
+/** n bytes of latch_conn_read_buf() are used (n may be less than *len). */
+void latch_conn_read_done(latch_conn *conn, size_t n);
 /** Queue plaintext (after handshake).  Returns len or -error.
  *  The data is copied, encrypted into records at once and waits in the send
  *  buffer.  -LATCH_ERR_WOULD_BLOCK before the handshake is complete,

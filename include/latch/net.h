@@ -46,6 +46,11 @@ int latch_blocking_handshake(latch_conn *conn, int fd);
  * Runs the handshake first if needed; waits until at least one byte is
  * available; sends post-handshake replies (KeyUpdate) on the way. */
 ssize_t latch_blocking_read(latch_conn *conn, int fd, void *buf, size_t len);
+/** latch_blocking_read() without the copy: waits like it, then sets *data to
+ *  the unread plaintext inside the connection and returns its length (0 on
+ *  close_notify, -error as latch_blocking_read()).  Consume with
+ *  latch_conn_read_done(); *data is valid until the next call on conn. */
+ssize_t latch_blocking_read_buf(latch_conn *conn, int fd, const uint8_t **data);
 /** Write all of buf.  Returns len or -latch_error.
  *  Runs the handshake first if needed; returns once everything is on the
  *  socket. */

@@ -36,24 +36,45 @@ void engine_release_idle_buffers(latch_conn *c)
     engine_release_handshake(c);
 }
 
-ssize_t latch_conn_read(latch_conn *c, void *buf, size_t len)
+/* Unread plaintext is either all in app_in (once anything spilled there) or
+ * in the last record decrypted in the receive buffer (app_off/app_len). */
+const uint8_t *latch_conn_read_buf(latch_conn *c, size_t *len)
 {
     size_t have = byte_queue_length(&c->app_in);
     if (have > 0) {
-        size_t n = have < len ? have : len;
-        memcpy(buf, byte_queue_front(&c->app_in), n);
-        byte_queue_consume(&c->app_in, n);
+        *len = have;
+        return byte_queue_front(&c->app_in);
+    }
+    *len = c->app_len;
+    return c->app_len > 0 ? c->recv + c->app_off : NULL;
+}
+
+void latch_conn_read_done(latch_conn *c, size_t n)
+{
+    size_t have = byte_queue_length(&c->app_in);
+    if (have > 0) {
+        byte_queue_consume(&c->app_in, n < have ? n : have);
         if (byte_queue_length(&c->app_in) == 0)
             byte_queue_free(&c->app_in);
-        return (ssize_t)n;
+        return;
     }
-    if (c->app_len > 0) { /* straight from the record decrypted in the receive buffer */
-        size_t n = c->app_len < len ? c->app_len : len;
-        memcpy(buf, c->recv + c->app_off, n);
-        c->app_off += n;
-        c->app_len -= n;
-        if (c->app_len == 0 && c->recv_start == c->recv_len)
-            engine_release_receive_buffer(c); /* nothing else in it */
+    if (c->app_len == 0)
+        return;
+    n = n < c->app_len ? n : c->app_len;
+    c->app_off += n;
+    c->app_len -= n;
+    if (c->app_len == 0 && c->recv_start == c->recv_len)
+        engine_release_receive_buffer(c); /* nothing else in it */
+}
+
+ssize_t latch_conn_read(latch_conn *c, void *buf, size_t len)
+{
+    size_t have;
+    const uint8_t *plain = latch_conn_read_buf(c, &have);
+    if (have > 0) {
+        size_t n = have < len ? have : len;
+        memcpy(buf, plain, n);
+        latch_conn_read_done(c, n);
         return (ssize_t)n;
     }
     if (c->peer_closed)

@@ -8,6 +8,7 @@
 #include "engine/internal.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -114,17 +115,21 @@ static int ensure_handshake(latch_conn *conn, int fd)
     return latch_blocking_handshake(conn, fd);
 }
 
-ssize_t latch_blocking_read(latch_conn *conn, int fd, void *buf, size_t len)
+/* Waits until plaintext is unread (returns its length and *data), the
+ * peer's close_notify (0) or a failure (-error). */
+ssize_t latch_blocking_read_buf(latch_conn *conn, int fd, const uint8_t **data)
 {
     int error = ensure_handshake(conn, fd);
+    *data = NULL;
     if (error != 0)
         return -error;
     for (;;) {
-        ssize_t got = latch_conn_read(conn, buf, len);
-        if (got >= 0)
-            return got;
-        if (got != -LATCH_ERR_WOULD_BLOCK)
-            return -fail_with_alert(conn, fd, (int)-got);
+        size_t have;
+        const uint8_t *plain = latch_conn_read_buf(conn, &have);
+        if (have > 0) {
+            *data = plain;
+            return (ssize_t)have;
+        }
         unsigned status = latch_conn_status(conn);
         if (status & LATCH_STATUS_FAILED)
             return -fail_with_alert(conn, fd, 0);
@@ -137,6 +142,18 @@ ssize_t latch_blocking_read(latch_conn *conn, int fd, void *buf, size_t len)
         if (error != 0)
             return -error;
     }
+}
+
+ssize_t latch_blocking_read(latch_conn *conn, int fd, void *buf, size_t len)
+{
+    const uint8_t *plain;
+    ssize_t have = latch_blocking_read_buf(conn, fd, &plain);
+    if (have <= 0)
+        return have;
+    size_t n = (size_t)have < len ? (size_t)have : len;
+    memcpy(buf, plain, n);
+    latch_conn_read_done(conn, n);
+    return (ssize_t)n;
 }
 
 ssize_t latch_blocking_write(latch_conn *conn, int fd, const void *buf, size_t len)

@@ -1,7 +1,8 @@
 /* Flow control in memory: a reader that does not read stops taking bytes
  * once 256 KiB of plaintext wait (latch_conn_recv_buf gives room 0, no
  * LATCH_STATUS_WANT_RECV); the writer's bytes wait in its send buffer, and
- * everything arrives in order once the reader reads. */
+ * everything arrives in order once the reader reads.  And reading in place
+ * (latch_conn_read_buf / latch_conn_read_done). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,8 +53,55 @@ static void test_reader_stops_taking(uint16_t version)
     pair_free(&p);
 }
 
+/* latch_conn_read_buf/read_done: the same bytes as latch_conn_read, in
+ * place, whether they wait in the receive buffer or (after more bytes came
+ * before they were read) in the queue; mixed with latch_conn_read. */
+static void test_read_in_place(void)
+{
+    pair p;
+    CHECK(pair_configs(&p, "p256") == 0);
+    CHECK(pair_connect(&p, "localhost") == 0 && pair_handshake(&p) == 0);
+    size_t len = 99;
+    CHECK(latch_conn_read_buf(p.client, &len) == NULL && len == 0);
+    latch_conn_read_done(p.client, 5); /* nothing to consume: no effect */
+
+    /* one record: it stays in the receive buffer */
+    CHECK(latch_conn_write(p.server, "hello, world", 12) == 12);
+    pair_pump(&p);
+    const uint8_t *view = latch_conn_read_buf(p.client, &len);
+    CHECK(view != NULL && len == 12 && memcmp(view, "hello, world", 12) == 0);
+    latch_conn_read_done(p.client, 7);
+    view = latch_conn_read_buf(p.client, &len);
+    CHECK(view != NULL && len == 5 && memcmp(view, "world", 5) == 0);
+    char buf[64] = {0};
+    CHECK(latch_conn_read(p.client, buf, 2) == 2 && memcmp(buf, "wo", 2) == 0);
+    latch_conn_read_done(p.client, 100); /* more than there is: all of it */
+    CHECK(latch_conn_read_buf(p.client, &len) == NULL && len == 0);
+    CHECK(latch_conn_read(p.client, buf, sizeof buf) == -LATCH_ERR_WOULD_BLOCK);
+
+    /* three records in separate deliveries, none read: the older ones move
+     * to the queue, the view shows all of them in order */
+    const char *parts[3] = {"first;", "second;", "third."};
+    for (int i = 0; i < 3; i++) {
+        CHECK(latch_conn_write(p.server, parts[i], strlen(parts[i])) == (ssize_t)strlen(parts[i]));
+        pair_pump(&p);
+    }
+    view = latch_conn_read_buf(p.client, &len);
+    CHECK(view != NULL && len == 19 && memcmp(view, "first;second;third.", 19) == 0);
+    latch_conn_read_done(p.client, 6);
+    CHECK(latch_conn_read(p.client, buf, sizeof buf) == 13 && memcmp(buf, "second;third.", 13) == 0);
+
+    /* at close_notify: no bytes, and latch_conn_read says why */
+    CHECK(latch_conn_close(p.server) == 0);
+    pair_pump(&p);
+    CHECK(latch_conn_read_buf(p.client, &len) == NULL && len == 0);
+    CHECK(latch_conn_read(p.client, buf, sizeof buf) == 0);
+    pair_free(&p);
+}
+
 int main(void)
 {
+    test_read_in_place();
     test_reader_stops_taking(LATCH_VERSION_TLS12);
     test_reader_stops_taking(LATCH_VERSION_TLS13);
     return check_finish();
