@@ -133,11 +133,11 @@ ssize_t latch_blocking_read_buf(latch_conn *conn, int fd, const uint8_t **data)
         unsigned status = latch_conn_status(conn);
         if (status & LATCH_STATUS_FAILED)
             return -fail_with_alert(conn, fd, 0);
+        if (status & LATCH_STATUS_CLOSED)
+            return 0; /* our answer goes out with latch_blocking_close() */
         /* Post-handshake replies (KeyUpdate, alerts) go out before we wait. */
         if (latch_blocking_flush(conn, fd) != 0)
             return -LATCH_ERR_IO;
-        if (status & LATCH_STATUS_CLOSED)
-            return 0;
         error = receive_some(conn, fd);
         if (error != 0)
             return -error;
