@@ -212,10 +212,11 @@ void latch_tcp_capture_stop(latch_tcp_capture *capture);
  * never came, or another SO_REUSEPORT socket's connection);
  * latch_tcp_capture_set_pending_limits changes that.  Segments of a
  * connection whose SYN was not seen (older than the capture, or forgotten)
- * are ignored until it is claimed.  One address family: an IPv4 client on a
- * dual-stack IPv6 socket bound to :: is not seen (claim fails with
- * EAFNOSUPPORT).  Same thread rules as any capture: the listening capture
- * and its flows are used by one thread. */
+ * are ignored until it is claimed.  A listening capture on :: (IPv6
+ * wildcard) takes both families, as a dual-stack socket does: an IPv4
+ * client's flow is an IPv4 capture (its ::ffff: address seen as IPv4); on
+ * a specific address, one family.  Same thread rules as any capture: the
+ * listening capture and its flows are used by one thread. */
 
 /** A capture of every connection to a listening port (local: the listening
  *  socket's address; the wildcard address matches the port alone).  Its own

@@ -82,6 +82,7 @@ struct latch_tcp_capture {
      * own.  Flows not yet claimed are pending (oldest first, bounded in
      * number, segments and age); claimed ones belong to the caller. */
     int listening;
+    int dual_stack;               /* listening on [::]: IPv4 clients too (AF_INET flows) */
     latch_tcp_capture *pending_head, *pending_tail, *claimed_head;
     size_t pending_count, max_pending, pending_segments;
     uint64_t pending_age_us;
@@ -95,7 +96,7 @@ struct latch_tcp_capture {
 
 static void drain(latch_tcp_capture *capture);
 static uint64_t clock_ns(clockid_t clock);
-static latch_tcp_capture *find_flow(latch_tcp_capture *capture, const uint8_t *own,
+static latch_tcp_capture *find_flow(latch_tcp_capture *capture, int family, const uint8_t *own,
                                     const uint8_t *peer, uint16_t peer_port, int claimed);
 
 /* ---- addresses ---- */
@@ -158,13 +159,13 @@ static void describe(latch_tcp_capture *capture)
 
 /* ---- the BPF filter ---- */
 
-enum { LABEL_DROP = 1000, LABEL_ACCEPT, LABEL_V4, LABEL_V6, LABEL_REVERSE };
+enum { LABEL_DROP = 1000, LABEL_ACCEPT, LABEL_V4, LABEL_V6, LABEL_REVERSE, LABEL_REVERSE_V6 };
 
 typedef struct filter_builder {
     struct sock_filter code[128];
     int jt_label[128], jf_label[128]; /* labels (>= LABEL_DROP) or 0: fall through */
     size_t length;
-    size_t label_at[LABEL_REVERSE + 1 - LABEL_DROP];
+    size_t label_at[LABEL_REVERSE_V6 + 1 - LABEL_DROP];
     int overflow;
 } filter_builder;
 
@@ -249,16 +250,14 @@ static void match_direction(filter_builder *b, int v6, const uint8_t *src, uint1
     emit(b, BPF_JMP | BPF_JA, 0, LABEL_ACCEPT, 0);
 }
 
-static int build_filter(const latch_tcp_capture *capture, filter_builder *b)
+/* One IP version: TCP (IPv4: not a later fragment, X = header length), then
+ * local -> remote or remote -> local; reverse is this family's label for the
+ * second test. */
+static void match_family(filter_builder *b, const latch_tcp_capture *capture, int v6,
+                         int reverse)
 {
-    int v6 = capture->family == AF_INET6;
     const uint8_t *local = capture->local_any ? NULL : capture->local_addr;
     const uint8_t *remote = capture->remote_any ? NULL : capture->remote_addr;
-    memset(b, 0, sizeof *b);
-    /* IP version nibble */
-    emit(b, BPF_LD | BPF_B | BPF_ABS, 0, 0, 0);
-    emit(b, BPF_ALU | BPF_AND | BPF_K, 0xf0, 0, 0);
-    emit(b, BPF_JMP | BPF_JEQ | BPF_K, v6 ? 0x60 : 0x40, 0, LABEL_DROP);
     if (v6) {
         /* next header TCP (no extension headers) */
         emit(b, BPF_LD | BPF_B | BPF_ABS, 6, 0, 0);
@@ -272,12 +271,29 @@ static int build_filter(const latch_tcp_capture *capture, filter_builder *b)
         /* X = IP header length */
         emit(b, BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0);
     }
-    /* local → remote */
-    match_direction(b, v6, local, capture->local_port, remote, capture->remote_port,
-                    LABEL_REVERSE);
-    place(b, LABEL_REVERSE);
-    /* remote → local */
+    match_direction(b, v6, local, capture->local_port, remote, capture->remote_port, reverse);
+    place(b, reverse);
     match_direction(b, v6, remote, capture->remote_port, local, capture->local_port, LABEL_DROP);
+}
+
+static int build_filter(const latch_tcp_capture *capture, filter_builder *b)
+{
+    int v6 = capture->family == AF_INET6;
+    memset(b, 0, sizeof *b);
+    /* IP version nibble */
+    emit(b, BPF_LD | BPF_B | BPF_ABS, 0, 0, 0);
+    emit(b, BPF_ALU | BPF_AND | BPF_K, 0xf0, 0, 0);
+    if (capture->dual_stack) { /* the port on [::]: IPv6, and IPv4 (its addresses are any) */
+        emit(b, BPF_JMP | BPF_JEQ | BPF_K, 0x60, LABEL_V6, 0);
+        emit(b, BPF_JMP | BPF_JEQ | BPF_K, 0x40, LABEL_V4, LABEL_DROP);
+        place(b, LABEL_V6);
+        match_family(b, capture, 1, LABEL_REVERSE_V6);
+        place(b, LABEL_V4);
+        match_family(b, capture, 0, LABEL_REVERSE);
+    } else {
+        emit(b, BPF_JMP | BPF_JEQ | BPF_K, v6 ? 0x60 : 0x40, 0, LABEL_DROP);
+        match_family(b, capture, v6, LABEL_REVERSE);
+    }
     place(b, LABEL_ACCEPT);
     emit(b, BPF_RET | BPF_K, 0x40000, 0, 0);
     place(b, LABEL_DROP);
@@ -334,8 +350,8 @@ fail:
     return NULL;
 }
 
-latch_tcp_capture *latch_tcp_capture_start_for(const struct sockaddr *local,
-                                               const struct sockaddr *remote)
+static latch_tcp_capture *start_capture(const struct sockaddr *local,
+                                        const struct sockaddr *remote, int listening)
 {
     latch_tcp_capture *capture;
     int local_family, remote_family;
@@ -367,11 +383,20 @@ latch_tcp_capture *latch_tcp_capture_start_for(const struct sockaddr *local,
     }
     if (capture->local_port == 0)
         goto invalid;
+    /* a listening socket on [::] also takes IPv4 clients (unless IPV6_V6ONLY:
+     * then such SYNs are another socket's, and their pending flows expire) */
+    capture->dual_stack = listening && capture->family == AF_INET6 && capture->local_any;
     return open_capture(capture);
 invalid:
     free(capture);
     errno = EINVAL;
     return NULL;
+}
+
+latch_tcp_capture *latch_tcp_capture_start_for(const struct sockaddr *local,
+                                               const struct sockaddr *remote)
+{
+    return start_capture(local, remote, 0);
 }
 
 latch_tcp_capture *latch_tcp_capture_start(int connected_fd)
@@ -434,14 +459,15 @@ static void flow_unlink(latch_tcp_capture *flow)
 
 /* A flow for one connection of parent's port: own and peer are 16-byte
  * address buffers (IPv4 in the first 4).  Not linked; no tracker yet. */
-static latch_tcp_capture *flow_new(latch_tcp_capture *parent, const uint8_t *own, int own_any,
-                                   const uint8_t *peer, uint16_t peer_port, uint64_t time_us)
+static latch_tcp_capture *flow_new(latch_tcp_capture *parent, int family, const uint8_t *own,
+                                   int own_any, const uint8_t *peer, uint16_t peer_port,
+                                   uint64_t time_us)
 {
     latch_tcp_capture *flow = calloc(1, sizeof *flow);
     if (flow == NULL)
         return NULL;
     flow->fd = -1;
-    flow->family = parent->family;
+    flow->family = family; /* the listening capture's, or IPv4 on a dual-stack one */
     memcpy(flow->local_addr, own, 16);
     flow->local_any = own_any;
     flow->local_port = parent->local_port;
@@ -478,7 +504,7 @@ static void expire_pending(latch_tcp_capture *capture, uint64_t now_us)
 
 latch_tcp_capture *latch_tcp_capture_start_listening(const struct sockaddr *local)
 {
-    latch_tcp_capture *capture = latch_tcp_capture_start_for(local, NULL);
+    latch_tcp_capture *capture = start_capture(local, NULL, 1);
     if (capture == NULL)
         return NULL;
     capture->listening = 1;
@@ -519,8 +545,10 @@ latch_tcp_capture *latch_tcp_capture_claim(latch_tcp_capture *listening, int acc
         split_address((struct sockaddr *)&remote, &remote_family, peer, &peer_port,
                       &ignored) != 0)
         return NULL;
-    if (local_family != listening->family || remote_family != listening->family) {
-        errno = EAFNOSUPPORT; /* an IPv4 client on a dual-stack IPv6 socket */
+    if (local_family != remote_family ||
+        (remote_family != listening->family &&
+         !(listening->dual_stack && remote_family == AF_INET))) {
+        errno = EAFNOSUPPORT;
         return NULL;
     }
     if (own_port != listening->local_port) {
@@ -534,12 +562,13 @@ latch_tcp_capture *latch_tcp_capture_claim(latch_tcp_capture *listening, int acc
     }
     if (listening->fd >= 0 && listening->ring_map != NULL)
         drain(listening); /* the handshake's segments may still be in the ring */
-    latch_tcp_capture *flow = find_flow(listening, own, peer, peer_port, 0);
+    latch_tcp_capture *flow = find_flow(listening, remote_family, own, peer, peer_port, 0);
     if (flow != NULL) {
         flow_unlink(flow);
     } else {
         /* its SYN was not seen (before the capture, or forgotten): from now on */
-        flow = flow_new(listening, own, 0, peer, peer_port, clock_ns(CLOCK_MONOTONIC) / 1000u);
+        flow = flow_new(listening, remote_family, own, 0, peer, peer_port,
+                        clock_ns(CLOCK_MONOTONIC) / 1000u);
         if (flow == NULL) {
             latch_tcp_tracker_free(tracker);
             errno = ENOMEM;
@@ -724,9 +753,14 @@ static void scan_tls(tls_stream *stream, latch_tcp_segment *segment, const uint8
     }
 }
 
+static int same_address(int family, const uint8_t *a, const uint8_t *b)
+{
+    return memcmp(a, b, family == AF_INET6 ? 16 : 4) == 0;
+}
+
 static int address_equal(const latch_tcp_capture *capture, const uint8_t *a, const uint8_t *b)
 {
-    return memcmp(a, b, capture->family == AF_INET6 ? 16 : 4) == 0;
+    return same_address(capture->family, a, b);
 }
 
 /* Parse one IP packet; 1 if it is a segment of our connection. */
@@ -801,13 +835,14 @@ static int parse_packet(latch_tcp_capture *capture, const uint8_t *p, size_t cap
 }
 
 /* The flow of a listening capture with this peer (and local address). */
-static latch_tcp_capture *find_flow(latch_tcp_capture *capture, const uint8_t *own,
+static latch_tcp_capture *find_flow(latch_tcp_capture *capture, int family, const uint8_t *own,
                                     const uint8_t *peer, uint16_t peer_port, int claimed)
 {
     for (latch_tcp_capture *flow = claimed ? capture->claimed_head : capture->pending_head;
          flow != NULL; flow = flow->flow_next)
-        if (flow->remote_port == peer_port && address_equal(capture, flow->remote_addr, peer) &&
-            (flow->local_any || address_equal(capture, flow->local_addr, own)))
+        if (flow->family == family && flow->remote_port == peer_port &&
+            same_address(family, flow->remote_addr, peer) &&
+            (flow->local_any || same_address(family, flow->local_addr, own)))
             return flow;
     return NULL;
 }
@@ -822,7 +857,10 @@ static latch_tcp_capture *route(latch_tcp_capture *capture, const uint8_t *p, si
     size_t ip_length;
     if (captured < 20)
         return NULL;
-    if (capture->family == AF_INET) {
+    int family = (p[0] >> 4) == 4 ? AF_INET : AF_INET6;
+    if (family != capture->family && !(capture->dual_stack && family == AF_INET))
+        return NULL;
+    if (family == AF_INET) {
         ip_length = (size_t)(p[0] & 0x0f) * 4;
         if ((p[0] >> 4) != 4 || p[9] != IPPROTO_TCP || ip_length < 20)
             return NULL;
@@ -841,16 +879,16 @@ static latch_tcp_capture *route(latch_tcp_capture *capture, const uint8_t *p, si
     uint16_t src_port = get16(tcp), dst_port = get16(tcp + 2);
     uint8_t flags = tcp[13];
     int outgoing = src_port == capture->local_port &&
-                   (capture->local_any || address_equal(capture, src, capture->local_addr));
+                   (capture->local_any || same_address(family, src, capture->local_addr));
     int incoming = dst_port == capture->local_port &&
-                   (capture->local_any || address_equal(capture, dst, capture->local_addr));
+                   (capture->local_any || same_address(family, dst, capture->local_addr));
     if (outgoing == incoming)
         return NULL; /* not this port; or a connection to itself */
     const uint8_t *own = outgoing ? src : dst, *peer = outgoing ? dst : src;
     uint16_t peer_port = outgoing ? dst_port : src_port;
-    latch_tcp_capture *flow = find_flow(capture, own, peer, peer_port, 1);
+    latch_tcp_capture *flow = find_flow(capture, family, own, peer, peer_port, 1);
     if (flow == NULL)
-        flow = find_flow(capture, own, peer, peer_port, 0);
+        flow = find_flow(capture, family, own, peer, peer_port, 0);
     if (flow != NULL)
         return flow;
     if (outgoing || (flags & (LATCH_TCP_SYN | LATCH_TCP_ACK | LATCH_TCP_RST)) != LATCH_TCP_SYN)
@@ -861,7 +899,7 @@ static latch_tcp_capture *route(latch_tcp_capture *capture, const uint8_t *p, si
         flow_free(oldest);
         capture->evicted++;
     }
-    flow = flow_new(capture, own, 0, peer, peer_port, time_us);
+    flow = flow_new(capture, family, own, 0, peer, peer_port, time_us);
     if (flow == NULL) {
         capture->evicted++;
         return NULL;

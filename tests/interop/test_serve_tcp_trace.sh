@@ -31,7 +31,9 @@
 #  g  without CAP_NET_RAW (setpriv drops it): latch serve says so at start;
 #     no segments; TCP_INFO at accept (ESTABLISHED, the reason, "before
 #     accept()") and before close() (CLOSE_WAIT: the client closed first)     1
-#  +  each latch serve: clean run and SIGTERM shutdown                        2
+#  h  a dual-stack --listen [::] with an IPv4 client: its SYN, SYN-ACK, ACK
+#     and states as in a (no TCP_INFO fallback)                               1
+#  +  each latch serve: clean run and SIGTERM shutdown                        3
 # Needs root (namespaces, TUN, packet sockets): skipped (77) without.
 . "$(dirname "$0")/lib.sh"
 
@@ -314,6 +316,30 @@ if start_serve serve-timeline timeline; then
 else
   fail "e: latch serve --trace=timeline did not start in B" "" "$PEER_LOG"
 fi
+
+# ---- h: a dual-stack [::] listener, an IPv4 client: its segments, not TCP_INFO
+SERVE_ARGS_V4=("${SERVE_ARGS[@]}")
+SERVE_ARGS=(--listen "[::]:8444" --workers 2 --cert "$PKI/server-p256.pem" --key "$PKI/server-p256-key.pem")
+if start_serve serve-dual json; then
+  pid=$PEER_PID log=$PEER_LOG
+  in_a python3 "$T/client.py" "$ADDR_B" 8444 fin "$PKI/ca.pem" >"$T/dual.out" 2>"$T/dual.err"
+  rc=$?
+  wait_for "$log" '"event":"end"' 5
+  cp "$log" "$T/dual.json"
+  res=$(analyze handshake "$T/dual.json" "$DELAY_MS")
+  note "[::] listener, IPv4 client: $(head -n1 <<<"$res")"
+  why=""
+  [ "$rc" -eq 0 ] || why=" client exit $rc;"
+  contains "$T/dual.out" "$TOKEN" || why="$why token not received;"
+  [ "$(tail -n1 <<<"$res")" = ok ] || why="$why $(tail -n1 <<<"$res");"
+  matches "$T/dual.json" '"event":"tcp_info"' && why="$why fell back to TCP_INFO;"
+  verdict "h: serve --listen [::] --trace: an IPv4 client's SYN, SYN-ACK, ACK (dual stack)" \
+    "$why" "$T/dual.json"
+  stop_latch_serve serve-dual "$pid"
+else
+  fail "h: latch serve on [::] did not start in B" "" "$PEER_LOG"
+fi
+SERVE_ARGS=("${SERVE_ARGS_V4[@]}")
 
 # ---- g: without CAP_NET_RAW
 if start_serve serve-noraw json setpriv --bounding-set=-net_raw --inh-caps=-net_raw; then

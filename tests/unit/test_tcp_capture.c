@@ -1,7 +1,8 @@
 /* The segment capture on loopback (IPv4 and IPv6) and the tracer's TCP
  * renderings: every segment once, the handshake's flags and options, the
  * 4-tuple filter (another connection is not seen), a listening-port
- * capture locks onto its first connection, TLS record headers found in the
+ * capture locks onto its first connection, a listening capture on [::]
+ * claims IPv4 and IPv6 clients, TLS record headers found in the
  * payload, the states at the end; then synthetic segments and TLS events
  * through the table, the timeline and JSON (every line parses, the
  * round-trip report).  Without CAP_NET_RAW the capture must fail with
@@ -222,6 +223,65 @@ static void test_listener_capture(void)
     latch_tcp_capture_stop(capture);
     close(first);
     close(second);
+    close(listener);
+}
+
+/* A listening capture on [::] (dual stack) follows IPv4 clients as well:
+ * both an IPv4 and an IPv6 connection are claimed after accept() with their
+ * three-way handshake, each only its own segments. */
+static void test_dual_stack_listening(void)
+{
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+    socklen_t length = sizeof any;
+    int off = 0, listener = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(listener >= 0);
+    if (listener < 0 || setsockopt(listener, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0 ||
+        bind(listener, (struct sockaddr *)&any, sizeof any) != 0 || listen(listener, 8) != 0 ||
+        getsockname(listener, (struct sockaddr *)&any, &length) != 0) {
+        printf("NOTE: no dual-stack [::] socket here; the dual-stack case did not run\n");
+        if (listener >= 0)
+            close(listener);
+        return;
+    }
+    latch_tcp_capture *listening = latch_tcp_capture_start_listening((struct sockaddr *)&any);
+    CHECK(listening != NULL);
+    if (listening == NULL) {
+        close(listener);
+        return;
+    }
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = any.sin6_port};
+    v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = any.sin6_port,
+                              .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    const struct sockaddr *targets[2] = {(struct sockaddr *)&v4, (struct sockaddr *)&v6};
+    const socklen_t lengths[2] = {sizeof v4, sizeof v6};
+    for (int i = 0; i < 2; i++) {
+        int client = socket(targets[i]->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(connect(client, targets[i], lengths[i]) == 0);
+        CHECK(write(client, i == 0 ? "four" : "six!", 4) == 4);
+        int accepted = accept(listener, NULL, NULL);
+        CHECK(accepted >= 0);
+        latch_tcp_capture *flow = latch_tcp_capture_claim(listening, accepted);
+        if (flow == NULL)
+            fprintf(stderr, "claim (%s client): %s\n", i == 0 ? "IPv4" : "IPv6", strerror(errno));
+        CHECK(flow != NULL);
+        if (flow != NULL) {
+            static latch_tcp_segment segments[MAX_SEGMENTS];
+            size_t n = collect(flow, segments, MAX_SEGMENTS), data = 0;
+            for (size_t j = 0; j < n; j++)
+                data += segments[j].payload_length;
+            CHECK(n >= 3 && segments[0].flags == LATCH_TCP_SYN && segments[0].outgoing == 0);
+            CHECK(n >= 3 && segments[1].flags == (LATCH_TCP_SYN | LATCH_TCP_ACK));
+            CHECK_EQ_INT(data, 4); /* its own bytes, not the other connection's */
+            CHECK(strstr(latch_tcp_capture_description(flow), i == 0 ? "127.0.0.1" : "::1") != NULL);
+            printf("dual stack: %s client, %zu segments, %s\n", i == 0 ? "IPv4" : "IPv6", n,
+                   latch_tcp_capture_description(flow));
+            latch_tcp_capture_stop(flow);
+        }
+        close(accepted);
+        close(client);
+    }
+    latch_tcp_capture_stop(listening);
     close(listener);
 }
 
@@ -450,6 +510,7 @@ int main(void)
         test_loopback(AF_INET);
         test_loopback(AF_INET6);
         test_listener_capture();
+        test_dual_stack_listening();
     }
     CHECK(latch_tcp_capture_start_for(NULL, NULL) == NULL && errno == EINVAL);
     test_renderings();
