@@ -217,18 +217,25 @@ start_serve() { # NAME FORMAT [WRAPPER...]
     "--trace=$format" "$ROOT"
 }
 
-if start_serve serve-json json; then
-  pid=$PEER_PID log=$PEER_LOG
-  in_a python3 "$T/client.py" "$ADDR_B" 8443 fin "$PKI/ca.pem" >"$T/fin.out" 2>"$T/fin.err"
+# fin_client PORT NAME LABEL: a "fin" client against the server whose log is
+# $log; its trace goes to $T/NAME.json and the handshake checks to $why.
+fin_client() {
+  local rc res
+  in_a python3 "$T/client.py" "$ADDR_B" "$1" fin "$PKI/ca.pem" >"$T/$2.out" 2>"$T/$2.err"
   rc=$?
   wait_for "$log" '"event":"end"' 5
-  cp "$log" "$T/fin.json"
+  cp "$log" "$T/$2.json"
   why=""
   [ "$rc" -eq 0 ] || why=" client exit $rc;"
-  contains "$T/fin.out" "$TOKEN" || why="$why token not received;"
-  res=$(analyze handshake "$T/fin.json" "$DELAY_MS")
-  note "$(head -n1 <<<"$res")"
+  contains "$T/$2.out" "$TOKEN" || why="$why token not received;"
+  res=$(analyze handshake "$T/$2.json" "$DELAY_MS")
+  note "$3$(head -n1 <<<"$res")"
   [ "$(tail -n1 <<<"$res")" = ok ] || why="$why $(tail -n1 <<<"$res");"
+}
+
+if start_serve serve-json json; then
+  pid=$PEER_PID log=$PEER_LOG
+  fin_client 8443 fin ""
   verdict "a: serve --trace=json: SYN, SYN-ACK, ACK kept from before accept(), 1 round trip, SYN_RCVD → ESTABLISHED" \
     "$why" "$T/fin.json"
 
@@ -322,16 +329,7 @@ SERVE_ARGS_V4=("${SERVE_ARGS[@]}")
 SERVE_ARGS=(--listen "[::]:8444" --workers 2 --cert "$PKI/server-p256.pem" --key "$PKI/server-p256-key.pem")
 if start_serve serve-dual json; then
   pid=$PEER_PID log=$PEER_LOG
-  in_a python3 "$T/client.py" "$ADDR_B" 8444 fin "$PKI/ca.pem" >"$T/dual.out" 2>"$T/dual.err"
-  rc=$?
-  wait_for "$log" '"event":"end"' 5
-  cp "$log" "$T/dual.json"
-  res=$(analyze handshake "$T/dual.json" "$DELAY_MS")
-  note "[::] listener, IPv4 client: $(head -n1 <<<"$res")"
-  why=""
-  [ "$rc" -eq 0 ] || why=" client exit $rc;"
-  contains "$T/dual.out" "$TOKEN" || why="$why token not received;"
-  [ "$(tail -n1 <<<"$res")" = ok ] || why="$why $(tail -n1 <<<"$res");"
+  fin_client 8444 dual "[::] listener, IPv4 client: "
   matches "$T/dual.json" '"event":"tcp_info"' && why="$why fell back to TCP_INFO;"
   verdict "h: serve --listen [::] --trace: an IPv4 client's SYN, SYN-ACK, ACK (dual stack)" \
     "$why" "$T/dual.json"
