@@ -7,7 +7,8 @@
  * entries): a hash table of the session IDs with chains through the entries,
  * and a doubly linked list in order of use.  Entries are indices into one
  * array that grows on demand up to the capacity, so a large cache costs
- * memory only as it fills.  The IDs in the table are the server's own random
+ * memory only as it fills (the chain heads, 4 bytes an entry, are made at
+ * once).  The IDs in the table are the server's own random
  * ones; a client's ID only picks the chain that is searched.
  */
 #include <pthread.h>
@@ -146,9 +147,8 @@ static void entry_remove(struct session_cache *cache, uint32_t i)
 static uint32_t entry_take(struct session_cache *cache)
 {
     if (cache->free_list == NONE && cache->allocated < cache->capacity) {
-        uint32_t want = cache->allocated < 64 ? 64 : cache->allocated * 2;
-        if (want > cache->capacity)
-            want = cache->capacity;
+        uint64_t wanted = cache->allocated < 64 ? 64 : (uint64_t)cache->allocated * 2;
+        uint32_t want = wanted > cache->capacity ? cache->capacity : (uint32_t)wanted;
         struct cache_entry *grown = malloc((size_t)want * sizeof *grown);
         if (grown != NULL) {
             /* copied rather than realloc'ed, so the old array can be wiped */
