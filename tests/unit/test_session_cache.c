@@ -137,6 +137,7 @@ static void test_what_is_kept(void)
     session_cache_put(cache, &empty);
     CHECK_EQ_INT(session_cache_count(cache), 1);
     CHECK(session_cache_new(0, 60) == NULL);
+    CHECK(session_cache_new((size_t)UINT32_MAX, 60) == NULL); /* beyond its 32-bit indices */
     /* shared by reference: the last free releases it */
     CHECK(session_cache_ref(cache) == cache);
     session_cache_free(cache);
