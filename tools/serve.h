@@ -89,6 +89,9 @@ struct serve_shared {
     atomic_int aborting;              /* a second signal: stop now */
     int stop_fd;                      /* eventfd, readable once stopping */
     char bound[80];                   /* the address worker 0 bound */
+    unsigned trace_steered;           /* --trace, several workers: new connections go to
+                                         worker (client port % this), so each worker's
+                                         capture keeps only its own; 0: the kernel's hash */
 };
 
 /* The config for a new connection, with a user taken. */

@@ -63,6 +63,13 @@ void serve_trace_open(struct serve_worker *worker)
                     errno == EPERM || errno == EACCES ? "; needs CAP_NET_RAW" : "");
         return;
     }
+    unsigned steered = worker->shared->trace_steered;
+    if (steered > 1 &&
+        latch_tcp_capture_share_by_port(worker->tcp_capture, steered, (unsigned)worker->index) == 0 &&
+        worker->index == 0)
+        fprintf(stderr, "latch %s: --trace: %u workers, each new connection goes to one "
+                        "by its client port; each captures only its own\n",
+                worker->shared->options->command, steered);
     worker->capture_tag = (struct serve_tag){SERVE_TAG_CAPTURE, NULL};
     struct epoll_event event = {.events = EPOLLIN};
     event.data.ptr = &worker->capture_tag;

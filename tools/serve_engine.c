@@ -364,6 +364,11 @@ static void *worker_thread(void *arg)
 static int open_workers(struct serve_shared *shared, struct serve_worker *workers, long count)
 {
     int status = open_all_listeners(shared, workers, count);
+    /* --trace with several workers: steer connections by client port, so
+     * that each worker's capture needs only its own (serve_trace_open) */
+    if (status == 0 && shared->options->trace && count > 1 &&
+        latch_net_reuseport_by_client_port(workers[0].listen_fd, (unsigned)count) == 0)
+        shared->trace_steered = (unsigned)count;
     for (long i = 0; status == 0 && i < count; i++)
         status = setup_worker(&workers[i]);
     if (status == 0 && count == 1) {

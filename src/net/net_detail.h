@@ -4,6 +4,7 @@
 #define LATCH_NET_DETAIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "latch/net.h"
@@ -33,6 +34,26 @@ int latch_net_connect_bounded(int fd, const struct sockaddr *address, socklen_t 
 /* latch_net_listen, with SO_REUSEPORT when reuse_port is set (several
  * sockets, e.g. one per worker thread, on one address and port). */
 int latch_net_listen_reuse(const char *addr_port, int backlog, int reuse_port);
+/* A SO_REUSEPORT group of count listening sockets (listen_fd one of them,
+ * joined in order): a new connection goes to socket
+ * latch_net_client_port_slot(client port, count) instead of the kernel's
+ * hash (SO_ATTACH_REUSEPORT_CBPF).  0 or -1. */
+int latch_net_reuseport_by_client_port(int listen_fd, unsigned count);
+/* The slot of a client port: a multiplicative hash (Linux clients take even
+ * ports first, so port % count alone would leave odd slots empty).  The
+ * BPF programs compute the same: ((port * MULTIPLIER) >> SHIFT) % count. */
+#define LATCH_PORT_SLOT_MULTIPLIER 40503u /* 2^16 / golden ratio, odd */
+#define LATCH_PORT_SLOT_SHIFT 8
+static inline unsigned latch_net_client_port_slot(uint16_t port, unsigned count)
+{
+    return ((port * LATCH_PORT_SLOT_MULTIPLIER) >> LATCH_PORT_SLOT_SHIFT) % count;
+}
+/* A listening capture (latch/tcp.h) keeps only clients whose
+ * latch_net_client_port_slot(port, modulus) is residue: the connections of
+ * one socket of such a group.  0 or -1. */
+struct latch_tcp_capture;
+int latch_tcp_capture_share_by_port(struct latch_tcp_capture *listening, unsigned modulus,
+                                    unsigned residue);
 
 /* "127.0.0.1:443" or "[::1]:443" for a socket address. */
 void latch_net_format_address(const struct sockaddr *address, socklen_t length, char *out,

@@ -5,6 +5,7 @@
 #include "net/net_detail.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -13,6 +14,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void set_failure(latch_net_failure *failure, enum latch_net_stage stage, int code,
@@ -182,6 +184,35 @@ static int bind_and_listen(const struct addrinfo *candidate, int backlog, int an
         return -1;
     }
     return fd;
+}
+
+/* The reuseport program runs with the packet's data past the TCP header,
+ * so the source port is read relative to the network header (SKF_NET_OFF):
+ * at 40 in IPv6, after the IHL words in IPv4 (IPv4 clients of a dual-stack
+ * socket arrive as IPv4). */
+int latch_net_reuseport_by_client_port(int listen_fd, unsigned count)
+{
+    if (count < 2) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)SKF_NET_OFF),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x60, 0, 2),
+        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, (uint32_t)(SKF_NET_OFF + 40)), /* IPv6 */
+        BPF_JUMP(BPF_JMP | BPF_JA, 2, 0, 0),
+        BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, (uint32_t)SKF_NET_OFF), /* IPv4: X = IHL * 4 */
+        BPF_STMT(BPF_LD | BPF_H | BPF_IND, (uint32_t)SKF_NET_OFF),
+        /* latch_net_client_port_slot */
+        BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, LATCH_PORT_SLOT_MULTIPLIER),
+        BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, LATCH_PORT_SLOT_SHIFT),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, count),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog program = {.len = sizeof code / sizeof code[0], .filter = code};
+    return setsockopt(listen_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program,
+                      sizeof program) == 0 ? 0 : -1;
 }
 
 int latch_net_listen(const char *addr_port, int backlog)

@@ -83,6 +83,8 @@ struct latch_tcp_capture {
      * number, segments and age); claimed ones belong to the caller. */
     int listening;
     int dual_stack;               /* listening on [::]: IPv4 clients too (AF_INET flows) */
+    unsigned share_modulus;       /* > 1: only clients whose port % modulus == residue */
+    unsigned share_residue;
     latch_tcp_capture *pending_head, *pending_tail, *claimed_head;
     size_t pending_count, max_pending, pending_segments;
     uint64_t pending_age_us;
@@ -227,9 +229,12 @@ static void match_address(filter_builder *b, uint32_t offset, const uint8_t *add
 }
 
 /* One direction: source (address, port) and destination (address, port);
- * port 0 / NULL address = any.  Ports are read at X (IPv4) or at 40 (IPv6). */
-static void match_direction(filter_builder *b, int v6, const uint8_t *src, uint16_t src_port,
-                            const uint8_t *dst, uint16_t dst_port, int miss)
+ * port 0 / NULL address = any.  Ports are read at X (IPv4) or at 40 (IPv6).
+ * With a share, the slot of the client's port (at peer_port_offset: 0
+ * source, 2 destination) must be the residue. */
+static void match_direction(filter_builder *b, const latch_tcp_capture *capture, int v6,
+                            const uint8_t *src, uint16_t src_port, const uint8_t *dst,
+                            uint16_t dst_port, uint32_t peer_port_offset, int miss)
 {
     uint32_t src_offset = v6 ? 8 : 12, dst_offset = v6 ? 24 : 16;
     size_t words = v6 ? 4 : 1;
@@ -246,6 +251,13 @@ static void match_direction(filter_builder *b, int v6, const uint8_t *src, uint1
     if (dst_port != 0) {
         emit(b, port_mode, port_base + 2, 0, 0);
         emit(b, BPF_JMP | BPF_JEQ | BPF_K, dst_port, 0, miss);
+    }
+    if (capture->share_modulus > 1) { /* latch_net_client_port_slot */
+        emit(b, port_mode, port_base + peer_port_offset, 0, 0);
+        emit(b, BPF_ALU | BPF_MUL | BPF_K, LATCH_PORT_SLOT_MULTIPLIER, 0, 0);
+        emit(b, BPF_ALU | BPF_RSH | BPF_K, LATCH_PORT_SLOT_SHIFT, 0, 0);
+        emit(b, BPF_ALU | BPF_MOD | BPF_K, capture->share_modulus, 0, 0);
+        emit(b, BPF_JMP | BPF_JEQ | BPF_K, capture->share_residue, 0, miss);
     }
     emit(b, BPF_JMP | BPF_JA, 0, LABEL_ACCEPT, 0);
 }
@@ -271,9 +283,11 @@ static void match_family(filter_builder *b, const latch_tcp_capture *capture, in
         /* X = IP header length */
         emit(b, BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0);
     }
-    match_direction(b, v6, local, capture->local_port, remote, capture->remote_port, reverse);
+    match_direction(b, capture, v6, local, capture->local_port, remote, capture->remote_port, 2,
+                    reverse);
     place(b, reverse);
-    match_direction(b, v6, remote, capture->remote_port, local, capture->local_port, LABEL_DROP);
+    match_direction(b, capture, v6, remote, capture->remote_port, local, capture->local_port, 0,
+                    LABEL_DROP);
 }
 
 static int build_filter(const latch_tcp_capture *capture, filter_builder *b)
@@ -525,6 +539,35 @@ void latch_tcp_capture_set_pending_limits(latch_tcp_capture *listening, size_t m
         listening->pending_segments = max_segments;
     if (max_age_ms > 0)
         listening->pending_age_us = (uint64_t)max_age_ms * 1000u;
+}
+
+/* Several SO_REUSEPORT workers steered by client port (see
+ * latch_net_reuseport_by_client_port): each listening capture keeps only
+ * its worker's clients (latch_net_client_port_slot), so no worker parses the
+ * others' segments. */
+int latch_tcp_capture_share_by_port(latch_tcp_capture *listening, unsigned modulus,
+                                    unsigned residue)
+{
+    filter_builder builder;
+    if (listening == NULL || !listening->listening || listening->fd < 0 || modulus < 2 ||
+        residue >= modulus) {
+        errno = EINVAL;
+        return -1;
+    }
+    listening->share_modulus = modulus;
+    listening->share_residue = residue;
+    if (build_filter(listening, &builder) == 0) {
+        struct sock_fprog program = {.len = (unsigned short)builder.length,
+                                     .filter = builder.code};
+        if (setsockopt(listening->fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) == 0)
+            return 0;
+    } else {
+        errno = EINVAL;
+    }
+    int saved = errno;
+    listening->share_modulus = 0; /* the old filter stays: every client */
+    errno = saved;
+    return -1;
 }
 
 latch_tcp_capture *latch_tcp_capture_claim(latch_tcp_capture *listening, int accepted_fd)

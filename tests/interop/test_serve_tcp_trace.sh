@@ -6,7 +6,9 @@
 # side B 10.78.0.2, a /30 that exists only inside them) joined by the TUN
 # delay line (tests/tools/delay_line.c, 50 ms each way).  latch serve
 # --trace runs in B with two workers (each SO_REUSEPORT socket has its own
-# listening-port capture; the one that accepts claims the connection), the
+# listening-port capture; connections are steered to a worker by client
+# port and each capture keeps only its worker's: the one that accepts
+# claims the connection, case a fails if the two disagree), the
 # clients in A: a Python ssl client (a FIN without close_notify, so the
 # client closes first; or SO_LINGER 0, a RST) and one that waits for the server to close (the server
 # closes first).  The server's trace is checked in each format:
@@ -236,6 +238,8 @@ fin_client() {
 if start_serve serve-json json; then
   pid=$PEER_PID log=$PEER_LOG
   fin_client 8443 fin ""
+  contains "$T/fin.json" "--trace: 2 workers, each new connection goes to one by its client port" ||
+    why="$why the workers' captures are not shared out by client port;"
   verdict "a: serve --trace=json: SYN, SYN-ACK, ACK kept from before accept(), 1 round trip, SYN_RCVD → ESTABLISHED" \
     "$why" "$T/fin.json"
 

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "latch/tcp.h"
 #include "latch/trace.h"
+#include "net/net_detail.h"
 
 #define MAX_SEGMENTS 256
 
@@ -285,6 +286,94 @@ static void test_dual_stack_listening(void)
     close(listener);
 }
 
+/* Two loopback client sockets bound to ports in slots 0 and 1 of two
+ * (latch_net_client_port_slot), below the ephemeral range. */
+static int clients_of_both_slots(int fds[2], uint16_t ports[2])
+{
+    fds[0] = fds[1] = -1;
+    for (int tries = 0; tries < 256 && (fds[0] < 0 || fds[1] < 0); tries++) {
+        uint16_t port = (uint16_t)(20000 + rand() % 12000);
+        unsigned slot = latch_net_client_port_slot(port, 2);
+        if (fds[slot] >= 0)
+            continue;
+        struct sockaddr_in at = {.sin_family = AF_INET, .sin_port = htons(port)};
+        at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && bind(fd, (struct sockaddr *)&at, sizeof at) == 0) {
+            fds[slot] = fd;
+            ports[slot] = port;
+        } else if (fd >= 0) {
+            close(fd);
+        }
+    }
+    return fds[0] >= 0 && fds[1] >= 0 ? 0 : -1;
+}
+
+/* SO_REUSEPORT workers steered by client port: socket
+ * latch_net_client_port_slot(port, 2) accepts;
+ * with --trace each worker's listening capture keeps only its clients (the
+ * other capture never saw the SYN: claimed there, the flow starts empty). */
+static void test_reuseport_by_client_port(int with_capture)
+{
+    unsigned used[4] = {0};
+    for (uint16_t port = 32768; port < 32768 + 2 * 400; port += 2) /* even, as connect() picks */
+        used[latch_net_client_port_slot(port, 4)]++;
+    CHECK(used[0] > 50 && used[1] > 50 && used[2] > 50 && used[3] > 50);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int one = 1, listeners[2] = {-1, -1}, clients[2];
+    uint16_t ports[2];
+    for (int i = 0; i < 2; i++) {
+        listeners[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        CHECK(listeners[i] >= 0 &&
+              setsockopt(listeners[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0 &&
+              bind(listeners[i], (struct sockaddr *)&address, sizeof address) == 0 &&
+              listen(listeners[i], 8) == 0 &&
+              getsockname(listeners[i], (struct sockaddr *)&address, &length) == 0);
+    }
+    CHECK_EQ_INT(latch_net_reuseport_by_client_port(listeners[0], 2), 0);
+    latch_tcp_capture *captures[2] = {NULL, NULL};
+    for (int i = 0; with_capture && i < 2; i++) {
+        captures[i] = latch_tcp_capture_start_listening((struct sockaddr *)&address);
+        CHECK(captures[i] != NULL && latch_tcp_capture_share_by_port(captures[i], 2, (unsigned)i) == 0);
+    }
+    CHECK(clients_of_both_slots(clients, ports) == 0);
+    for (int parity = 0; parity < 2; parity++) { /* slot; one at a time: each its own accept */
+        CHECK(connect(clients[parity], (struct sockaddr *)&address, sizeof address) == 0);
+        CHECK(write(clients[parity], "hello", 5) == 5);
+        sleep_ms(30);
+        int mine = accept(listeners[parity], NULL, NULL);
+        int other = accept(listeners[1 - parity], NULL, NULL);
+        if (mine < 0 && other >= 0) /* the other listener took it: say so */
+            fprintf(stderr, "client port %u went to listener %d\n", ports[parity], 1 - parity);
+        CHECK(mine >= 0 && other < 0);
+        if (with_capture && mine >= 0 && captures[0] != NULL && captures[1] != NULL) {
+            static latch_tcp_segment segments[MAX_SEGMENTS];
+            latch_tcp_capture *flow = latch_tcp_capture_claim(captures[parity], mine);
+            size_t n = flow ? collect(flow, segments, MAX_SEGMENTS) : 0;
+            CHECK(n >= 3 && segments[0].flags == LATCH_TCP_SYN); /* its own capture kept it */
+            latch_tcp_capture_stop(flow);
+            /* the other capture: nothing of this connection, not even the SYN */
+            int again = dup(mine);
+            latch_tcp_capture *stray = latch_tcp_capture_claim(captures[1 - parity], again);
+            n = stray ? collect(stray, segments, MAX_SEGMENTS) : 0;
+            CHECK_EQ_INT(n, 0);
+            latch_tcp_capture_stop(stray);
+            close(again);
+        }
+        if (mine >= 0)
+            close(mine);
+        if (other >= 0)
+            close(other);
+    }
+    for (int i = 0; i < 2; i++) {
+        latch_tcp_capture_stop(captures[i]);
+        close(clients[i]);
+        close(listeners[i]);
+    }
+}
+
 /* ---- the renderings, on synthetic segments ---- */
 
 static latch_tcp_segment make_segment(latch_tcp_tracker *tracker, uint64_t time_us, int out,
@@ -511,7 +600,9 @@ int main(void)
         test_loopback(AF_INET6);
         test_listener_capture();
         test_dual_stack_listening();
+        test_reuseport_by_client_port(1);
     }
+    test_reuseport_by_client_port(0); /* the steering alone needs no CAP_NET_RAW */
     CHECK(latch_tcp_capture_start_for(NULL, NULL) == NULL && errno == EINVAL);
     test_renderings();
     return check_finish();
