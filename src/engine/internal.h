@@ -147,8 +147,8 @@ struct latch_handshake {
     uint8_t server_handshake_secret[LATCH_MAX_HASH_LEN];
     uint8_t exporter_secret[LATCH_MAX_HASH_LEN]; /* only logged (no exporter API) */
 
-    /* TLS 1.2 server, resumed from a ticket sealed under an older key: the
-     * renewed ticket keeps the session's first issue time */
+    /* TLS 1.2 server, resumed: the session's first issue time, which a
+     * ticket issued in this handshake keeps (new_session_ticket12_write) */
     uint64_t renew_issued_ms;
 };
 

@@ -38,6 +38,25 @@ static void emit_chain(latch_conn *c, const latch_verify_report *report)
     engine_emit(c, LATCH_EVENT_NOTE, "certificate verified", c->server_name);
 }
 
+/* The SNI only orders the candidates: with one certificate (or no SNI) both
+ * passes would try the same list, so the names are not matched at all. */
+const latch_cert_key *certificate_choose(const latch_conn *c, certificate_usable_fn usable,
+                                         const void *arg, uint16_t *scheme)
+{
+    const latch_config *cfg = c->config;
+    int by_name = cfg->cert_count > 1 && c->server_name[0] != '\0';
+    int is_ip = by_name && latch_host_is_ip(c->server_name); /* once, not per certificate */
+    for (int pass = by_name ? 0 : 1; pass < 2; pass++)
+        for (size_t i = 0; i < cfg->cert_count; i++) {
+            const latch_cert_key *ck = cfg->certs[i];
+            if (pass == 0 && !latch_cert_key_matches_host(ck, c->server_name, is_ip))
+                continue;
+            if ((*scheme = usable(c, ck, arg)) != 0)
+                return ck;
+        }
+    return NULL;
+}
+
 int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
                                    const size_t *len, size_t count)
 {

@@ -103,6 +103,13 @@ int finished_read(latch_conn *c, cursor *body);
 
 int certificate_check_server_chain(latch_conn *c, const uint8_t *const *der,
                                    const size_t *len, size_t count);
+/* Server: our certificate for this handshake.  usable() gives the signature
+ * scheme a certificate would sign with here, 0 if it cannot serve; the first
+ * usable one wins, those whose names cover the SNI first.  NULL if none. */
+typedef uint16_t (*certificate_usable_fn)(const latch_conn *c, const latch_cert_key *ck,
+                                          const void *arg);
+const latch_cert_key *certificate_choose(const latch_conn *c, certificate_usable_fn usable,
+                                         const void *arg, uint16_t *scheme);
 
 /* ---- resumption (resumption.c) ---- */
 int client_choose_session_id(latch_conn *c);

@@ -163,23 +163,16 @@ static int auth_fits(const latch_suite *s, const latch_cert_key *ck)
     return 0;
 }
 
+/* certificate_choose for suite s (arg): the suite's key type, then a scheme. */
+static uint16_t usable12(const latch_conn *c, const latch_cert_key *ck, const void *suite)
+{
+    return auth_fits(suite, ck) ? pick_scheme(c, ck) : 0;
+}
+
 /* A certificate for suite s: one whose names cover the SNI first. */
 static const latch_cert_key *pick_cert(latch_conn *c, const latch_suite *s, uint16_t *scheme)
 {
-    const latch_config *cfg = c->config;
-    /* the SNI only orders the candidates: with one certificate (or no SNI)
-     * both passes would try the same list, so the name is not matched */
-    int by_name = cfg->cert_count > 1 && c->server_name[0] != '\0';
-    int is_ip = by_name && latch_host_is_ip(c->server_name);
-    for (int pass = by_name ? 0 : 1; pass < 2; pass++)
-        for (size_t i = 0; i < cfg->cert_count; i++) {
-            const latch_cert_key *ck = cfg->certs[i];
-            if (pass == 0 && !latch_cert_key_matches_host(ck, c->server_name, is_ip))
-                continue;
-            if (auth_fits(s, ck) && (*scheme = pick_scheme(c, ck)) != 0)
-                return ck;
-        }
-    return NULL;
+    return certificate_choose(c, usable12, s, scheme);
 }
 
 static uint16_t pick_group(latch_conn *c)

@@ -36,27 +36,22 @@ uint16_t tls13_pick_scheme(const latch_conn *c, const latch_cert_key *ck)
     return 0;
 }
 
+static uint16_t usable13(const latch_conn *c, const latch_cert_key *ck, const void *unused)
+{
+    (void)unused;
+    return tls13_pick_scheme(c, ck);
+}
+
 static int pick_cert13(latch_conn *c)
 {
-    const latch_config *cfg = c->config;
-    /* the SNI only orders the candidates: with one certificate (or no SNI)
-     * both passes would try the same list, so the name is not matched */
-    int by_name = cfg->cert_count > 1 && c->server_name[0] != '\0';
-    int is_ip = by_name && latch_host_is_ip(c->server_name);
-    for (int pass = by_name ? 0 : 1; pass < 2; pass++)
-        for (size_t i = 0; i < cfg->cert_count; i++) {
-            const latch_cert_key *ck = cfg->certs[i];
-            uint16_t scheme;
-            if (pass == 0 && !latch_cert_key_matches_host(ck, c->server_name, is_ip))
-                continue;
-            if ((scheme = tls13_pick_scheme(c, ck)) != 0) {
-                c->cert = ck;
-                c->signature_scheme = scheme;
-                return 0;
-            }
-        }
-    return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
-                       "no certificate usable with the client's signature algorithms");
+    uint16_t scheme = 0;
+    const latch_cert_key *ck = certificate_choose(c, usable13, NULL, &scheme);
+    if (ck == NULL)
+        return engine_fail(c, LATCH_ERR_HANDSHAKE_FAILURE,
+                           "no certificate usable with the client's signature algorithms");
+    c->cert = ck;
+    c->signature_scheme = scheme;
+    return 0;
 }
 
 /* The client's share for group, if it sent one. */

@@ -22,11 +22,6 @@ const latch_session *client_offered_session(const latch_conn *c, uint16_t versio
     return s;
 }
 
-static const latch_session *offered(const latch_conn *c, uint16_t version)
-{
-    return client_offered_session(c, version);
-}
-
 /* ---- the peer's identity in the session ----
  * A resumed handshake has no Certificate: the identity verified in the full
  * handshake comes back from the session (server: the client's certificate,
@@ -64,7 +59,7 @@ static int identity_usable(latch_conn *c, const latch_session *s)
 
 int client_choose_session_id(latch_conn *c)
 {
-    const latch_session *s = offered(c, LATCH_VERSION_TLS12);
+    const latch_session *s = client_offered_session(c, LATCH_VERSION_TLS12);
     c->session_id_len = 0;
     if (s != NULL && s->ticket_len == 0 && s->session_id_len > 0) {
         c->session_id_len = s->session_id_len; /* resume by ID */
@@ -82,7 +77,7 @@ int client_choose_session_id(latch_conn *c)
 
 int client_session_ticket_write(latch_conn *c, cursor *out)
 {
-    const latch_session *s = offered(c, LATCH_VERSION_TLS12);
+    const latch_session *s = client_offered_session(c, LATCH_VERSION_TLS12);
     if (c->config->min_version > LATCH_VERSION_TLS12)
         return 0;
     TRY(cursor_write_u16(out, EXT_SESSION_TICKET));
@@ -125,6 +120,18 @@ static int resume_from(latch_conn *c, const latch_session *s, const char *how)
     return resumption_restore_identity(c, s);
 }
 
+/* Server: resume s.  The ServerHello echoes the client's session ID (RFC
+ * 5246 7.4.1.3; with a ticket, RFC 5077 3.4), and a ticket issued in this
+ * handshake keeps the session's first issue time. */
+static int server_resume12(latch_conn *c, const latch_session *s, const char *how,
+                           const uint8_t *client_id, size_t id_len)
+{
+    c->session_id_len = id_len;
+    memcpy(c->session_id, client_id, id_len);
+    c->hs->renew_issued_ms = s->issued_ms;
+    return resume_from(c, s, how);
+}
+
 /* Before choosing fresh parameters: a ticket, then the session-id cache. */
 int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len)
 {
@@ -136,16 +143,12 @@ int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len)
         latch_session *s = ticket_open(cfg, c->peer_ticket, c->peer_ticket_len, &key_index);
         int ok = s != NULL && session_usable12(c, s), err = 0;
         if (ok) {
-            err = resume_from(c, s, "session ticket");
-            c->session_id_len = id_len; /* RFC 5077 3.4: echo the client's ID */
-            memcpy(c->session_id, client_id, id_len);
+            err = server_resume12(c, s, "session ticket", client_id, id_len);
             /* RFC 5077 3.3: the server MAY renew the ticket.  Like nginx, only
              * when it was sealed under an older key (after a rotation), and
-             * without extending the session: the new ticket keeps the first
-             * issue time, so a session lives at most its lifetime however
-             * often it is resumed.  Otherwise the client keeps its ticket. */
+             * without extending the session (server_resume12).  Otherwise
+             * the client keeps its ticket. */
             c->send_ticket = key_index != 0;
-            c->hs->renew_issued_ms = s->issued_ms;
         } else {
             engine_emit(c, LATCH_EVENT_NOTE, "resumption refused", "ticket not accepted");
         }
@@ -157,12 +160,8 @@ int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len)
     if (cfg->cache != NULL && id_len > 0 &&
         session_cache_get(cfg->cache, client_id, id_len, session_now_ms(cfg), &cached)) {
         int ok = session_usable12(c, &cached), err = 0;
-        if (ok) {
-            err = resume_from(c, &cached, "session id");
-            c->session_id_len = id_len;
-            memcpy(c->session_id, client_id, id_len);
-            c->hs->renew_issued_ms = cached.issued_ms; /* a ticket now keeps its time */
-        }
+        if (ok)
+            err = server_resume12(c, &cached, "session id", client_id, id_len);
         latch_wipe(&cached, sizeof cached);
         if (err != 0 || ok)
             return err != 0 ? err : 1;
@@ -179,7 +178,7 @@ int server_try_resume12(latch_conn *c, const uint8_t *client_id, size_t id_len)
 
 int client_check_resumed12(latch_conn *c, const uint8_t *id, size_t id_len)
 {
-    const latch_session *s = offered(c, LATCH_VERSION_TLS12);
+    const latch_session *s = client_offered_session(c, LATCH_VERSION_TLS12);
     if (s == NULL || id_len == 0 || id_len != c->session_id_len ||
         memcmp(id, c->session_id, id_len) != 0)
         return 0;
@@ -412,7 +411,7 @@ static int compute_binder(const latch_crypto *crypto, const latch_suite *suite,
 /* Client: offer the 1.3 session?  Only with a suite of the same hash enabled. */
 static const latch_session *psk_to_offer(const latch_conn *c)
 {
-    const latch_session *s = offered(c, LATCH_VERSION_TLS13);
+    const latch_session *s = client_offered_session(c, LATCH_VERSION_TLS13);
     if (s == NULL || c->hello_retry || s->ticket_len == 0 || suite_find(s->suite) == NULL)
         return NULL;
     return s;

@@ -125,25 +125,6 @@ static int push_dns_sans(X509 *cert, char ***names, size_t *count)
     return ok;
 }
 
-static int push_cn(X509 *cert, char ***names, size_t *count)
-{
-    const X509_NAME *subject = X509_get_subject_name(cert);
-    int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-    if (idx < 0)
-        return 1;
-    X509_NAME_ENTRY *entry = X509_NAME_get_entry(subject, idx);
-    unsigned char *utf8 = NULL;
-    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
-    if (len < 0)
-        return 1; /* unconvertible CN: ignore it */
-    ASN1_STRING *str = ASN1_STRING_new();
-    int ok = str != NULL && ASN1_STRING_set(str, utf8, len) &&
-             push_name(names, count, str);
-    ASN1_STRING_free(str);
-    OPENSSL_free(utf8);
-    return ok;
-}
-
 char **latch_x509_names(X509 *cert, size_t *count)
 {
     *count = 0;
@@ -151,8 +132,6 @@ char **latch_x509_names(X509 *cert, size_t *count)
     if (names == NULL)
         return NULL;
     int ok = push_dns_sans(cert, &names, count);
-    if (ok && *count == 0)
-        ok = push_cn(cert, &names, count);
     ERR_clear_error();
     if (!ok) {
         latch_x509_names_free(names, *count);

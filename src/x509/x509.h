@@ -100,9 +100,11 @@ EVP_PKEY *latch_leaf_public_key(const uint8_t *der, size_t der_len);
 int latch_name_matches_pattern(const char *pattern, const char *host);
 /* 1 if host is an IPv4 or IPv6 address literal (no SNI, IP SAN check). */
 int latch_host_is_ip(const char *host);
-/* The names a certificate is for: its DNS SANs, else its subject CN.  Returns
- * a malloc'd array (free with latch_x509_names_free), NULL on allocation
- * failure; *count may be 0 (then the array is still non-NULL). */
+/* The names a certificate is for: its DNS SANs.  Not the subject CN: the
+ * client never accepts it (RFC 6125 6.4.4), so a server choosing by SNI must
+ * not either.  Returns a malloc'd array (free with latch_x509_names_free),
+ * NULL on allocation failure; *count may be 0 (then the array is still
+ * non-NULL). */
 char **latch_x509_names(X509 *cert, size_t *count);
 void latch_x509_names_free(char **names, size_t count);
 

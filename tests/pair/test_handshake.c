@@ -231,6 +231,32 @@ static void test_wrong_name(void)
     pair_free(&p);
 }
 
+/* Several certificates: the one whose names cover the SNI goes first,
+ * whatever the configuration order (certificate_choose); TLS 1.2 and 1.3.
+ * The first configured one (no SAN) would fail the client's name check. */
+static void test_sni_orders_certificates(void)
+{
+    for (int tls13 = 0; tls13 < 2; tls13++) {
+        pair p;
+        uint16_t version = tls13 ? LATCH_VERSION_TLS13 : LATCH_VERSION_TLS12;
+        CHECK(pair_configs(&p, "p256") == 0);
+        latch_config_free(p.server_config);
+        p.server_config = latch_config_new(LATCH_ROLE_SERVER);
+        CHECK(latch_config_add_cert_key_files(p.server_config, PKI "no-san.pem",
+                                              PKI "no-san-key.pem") == 0);
+        CHECK(latch_config_add_cert_key_files(p.server_config, PKI "server-p256.pem",
+                                              PKI "server-p256-key.pem") == 0);
+        CHECK(latch_config_set_versions(p.client_config, version, version) == 0);
+        CHECK(pair_connect(&p, "localhost") == 0);
+        int ok = pair_handshake(&p) == 0;
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  SNI %s: %s\n", tls13 ? "1.3" : "1.2",
+                    latch_conn_error_reason(p.client));
+        pair_free(&p);
+    }
+}
+
 /* Flip one byte of the first encrypted record (client Finished). */
 static size_t flip_encrypted(void *arg, int from_client, uint8_t *bytes, size_t len)
 {
@@ -433,6 +459,7 @@ int main(void)
     test_alpn();
     test_no_common_suite();
     test_wrong_name();
+    test_sni_orders_certificates();
     test_tampered_record();
     test_early_application_data();
     test_record_overflow();
