@@ -108,6 +108,9 @@ int cli_open_keylog(const char *command, const char *path, FILE **out);
 /* Copy text into out (always terminated), control characters as '?': for
  * names that came from the network before they reach a terminal or log. */
 void cli_printable(const char *text, char *out, size_t out_size);
+/* write() all of data to fd (again after EINTR and short writes).  0, or -1
+ * with errno set. */
+int cli_write_all(int fd, const void *data, size_t length);
 
 /* A number of seconds (fractions allowed) from min to max, as milliseconds.
  * Prints the problem and returns CLI_EXIT_USAGE, else -1. */

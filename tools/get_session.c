@@ -59,20 +59,6 @@ latch_session *get_session_load(const char *path)
     return session;
 }
 
-static int write_all(int fd, const uint8_t *data, size_t length)
-{
-    while (length > 0) {
-        ssize_t written = write(fd, data, length);
-        if (written < 0 && errno == EINTR)
-            continue;
-        if (written <= 0)
-            return -1;
-        data += written;
-        length -= (size_t)written;
-    }
-    return 0;
-}
-
 /* Write bytes to a new temporary file beside path, then rename it over path. */
 static int replace_file(const char *path, const uint8_t *bytes, size_t length)
 {
@@ -84,7 +70,7 @@ static int replace_file(const char *path, const uint8_t *bytes, size_t length)
     int fd = mkostemp(temporary, O_CLOEXEC); /* created 0600 */
     if (fd < 0)
         return -1;
-    int failed = fchmod(fd, S_IRUSR | S_IWUSR) != 0 || write_all(fd, bytes, length) != 0 ||
+    int failed = fchmod(fd, S_IRUSR | S_IWUSR) != 0 || cli_write_all(fd, bytes, length) != 0 ||
                  fsync(fd) != 0;
     int saved = errno;
     if (close(fd) != 0 && !failed) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_option_error(const char *command, int option, char **argv)
 {
@@ -169,6 +170,21 @@ void cli_printable(const char *text, char *out, size_t out_size)
         out[used++] = c >= 0x80 || isprint(c) ? (char)c : '?';
     }
     out[used] = '\0';
+}
+
+int cli_write_all(int fd, const void *data, size_t length)
+{
+    const char *bytes = data;
+    while (length > 0) {
+        ssize_t written = write(fd, bytes, length);
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written <= 0)
+            return -1;
+        bytes += written;
+        length -= (size_t)written;
+    }
+    return 0;
 }
 
 /* Until tools/cmd_verify.c provides the real one. */

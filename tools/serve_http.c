@@ -39,37 +39,17 @@ static const struct serve_options *options_of(const struct serve_conn *conn)
  * (serve_http_flush_logs, before the worker sleeps): one write for all the
  * requests of a batch instead of one per request.  With --trace (its
  * lines go straight to stderr) and in proxy mode, lines are written at once
- * so they stay in order with the rest. */
-static void write_all(int fd, const char *data, size_t length)
+ * so they stay in order with the rest.  The two sinks: */
+static void to_stderr(struct serve_worker *worker, const char *data, size_t length)
 {
-    while (length > 0) {
-        ssize_t written = write(fd, data, length);
-        if (written < 0 && errno == EINTR)
-            continue;
-        if (written <= 0)
-            return;
-        data += written;
-        length -= (size_t)written;
-    }
+    (void)worker;
+    (void)cli_write_all(STDERR_FILENO, data, length);
 }
 
-static void flush_access_log(struct serve_worker *worker)
+static void to_access_log(struct serve_worker *worker, const char *data, size_t length)
 {
-    if (worker->access_log_length > 0)
-        serve_access_log_write(worker->shared, worker->access_log, worker->access_log_length);
-    worker->access_log_length = 0;
-}
-
-static void flush_stderr_log(struct serve_worker *worker)
-{
-    write_all(STDERR_FILENO, worker->stderr_log, worker->stderr_log_length);
-    worker->stderr_log_length = 0;
-}
-
-void serve_http_flush_logs(struct serve_worker *worker)
-{
-    flush_access_log(worker);
-    flush_stderr_log(worker);
+    if (length > 0)
+        serve_access_log_write(worker->shared, data, length);
 }
 
 static int logs_buffered(const struct serve_worker *worker)
@@ -78,30 +58,46 @@ static int logs_buffered(const struct serve_worker *worker)
     return options->mode == SERVE_MODE_HTTP && !options->trace;
 }
 
-void serve_log_stderr(struct serve_worker *worker, const char *line, size_t length)
+typedef void (*log_sink)(struct serve_worker *worker, const char *data, size_t length);
+
+static void flush_lines(struct serve_worker *worker, char *buffer, size_t *used, log_sink sink)
 {
-    if (!logs_buffered(worker) || length > sizeof worker->stderr_log) {
-        flush_stderr_log(worker);
-        write_all(STDERR_FILENO, line, length);
+    sink(worker, buffer, *used);
+    *used = 0;
+}
+
+/* A line into buffer (size bytes, *used of them taken), out through sink
+ * when the buffer is full; at once when not buffering, or too long. */
+static void buffer_line(struct serve_worker *worker, char *buffer, size_t size, size_t *used,
+                        log_sink sink, const char *line, size_t length)
+{
+    if (!logs_buffered(worker) || length > size) {
+        flush_lines(worker, buffer, used, sink);
+        sink(worker, line, length);
         return;
     }
-    if (worker->stderr_log_length + length > sizeof worker->stderr_log)
-        flush_stderr_log(worker);
-    memcpy(worker->stderr_log + worker->stderr_log_length, line, length);
-    worker->stderr_log_length += length;
+    if (*used + length > size)
+        flush_lines(worker, buffer, used, sink);
+    memcpy(buffer + *used, line, length);
+    *used += length;
+}
+
+void serve_http_flush_logs(struct serve_worker *worker)
+{
+    flush_lines(worker, worker->access_log, &worker->access_log_length, to_access_log);
+    flush_lines(worker, worker->stderr_log, &worker->stderr_log_length, to_stderr);
+}
+
+void serve_log_stderr(struct serve_worker *worker, const char *line, size_t length)
+{
+    buffer_line(worker, worker->stderr_log, sizeof worker->stderr_log,
+                &worker->stderr_log_length, to_stderr, line, length);
 }
 
 static void log_access_line(struct serve_worker *worker, const char *line, size_t length)
 {
-    if (!logs_buffered(worker) || length > sizeof worker->access_log) {
-        flush_access_log(worker);
-        serve_access_log_write(worker->shared, line, length);
-        return;
-    }
-    if (worker->access_log_length + length > sizeof worker->access_log)
-        flush_access_log(worker);
-    memcpy(worker->access_log + worker->access_log_length, line, length);
-    worker->access_log_length += length;
+    buffer_line(worker, worker->access_log, sizeof worker->access_log,
+                &worker->access_log_length, to_access_log, line, length);
 }
 
 /* Move decrypted bytes from the engine into the HTTP input buffer (taken
