@@ -21,7 +21,6 @@
 #define _GNU_SOURCE
 #endif
 #include <getopt.h>
-#include <sched.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -163,22 +162,12 @@ static void run_receiver(const char *impl, const char *suite, int port, uint64_t
         got += (uint64_t)n;
     }
     cpu = bench_self_cpu_us() - cpu;
-    if (write(report_fd, &cpu, sizeof cpu) != (ssize_t)sizeof cpu)
-        bench_die("report failed");
+    bench_report_send(report_fd, cpu);
     /* one byte back: the sender stops only when everything has arrived */
     static const uint8_t done = 1;
     s.write_chunk(s.tls, fd, &done, 1);
     close(fd);
     _exit(0);
-}
-
-static void pin_to(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-        bench_die("cannot pin to CPU %d", cpu);
 }
 
 int main(int argc, char **argv)
@@ -208,22 +197,18 @@ int main(int argc, char **argv)
         bench_die("bulk: --in-place is a latch API (OpenSSL has no zero-copy SSL_read)");
     signal(SIGPIPE, SIG_IGN);
     uint64_t total = (uint64_t)mb * 1000000u;
-    int port = 0, listen_fd = bench_listen(0, &port), report[2];
-    if (listen_fd < 0 || pipe(report) != 0)
+    int port = 0, listen_fd = bench_listen(0, &port), report;
+    if (listen_fd < 0)
         bench_die("setup failed");
-    pid_t child = fork();
-    if (child < 0)
-        bench_die("fork failed");
+    pid_t child = bench_fork_reporting(&report);
     if (child == 0) {
         if (pin)
-            pin_to(0);
+            bench_pin_cpu(0);
         close(listen_fd);
-        close(report[0]);
-        run_receiver(impl, suite, port, total, in_place, report[1]);
+        run_receiver(impl, suite, port, total, in_place, report);
     }
-    close(report[1]);
     if (pin)
-        pin_to(1);
+        bench_pin_cpu(1);
     int fd = accept(listen_fd, NULL, NULL);
     if (fd < 0)
         bench_die("accept failed");
@@ -244,9 +229,7 @@ int main(int argc, char **argv)
     if (s.read_chunk(s.tls, fd, &ack, 1) != 1)
         bench_die("sender: no acknowledgement");
     wall = bench_now_ns() - wall;
-    uint64_t receiver_cpu = 0;
-    if (read(report[0], &receiver_cpu, sizeof receiver_cpu) != (ssize_t)sizeof receiver_cpu)
-        bench_die("no report from the receiver");
+    uint64_t receiver_cpu = bench_report_receive(report);
     int status = 0;
     waitpid(child, &status, 0);
     double mbytes = (double)total / 1e6;

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -173,4 +174,40 @@ void bench_die(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     exit(1);
+}
+
+void bench_pin_cpu(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        bench_die("cannot pin to CPU %d", cpu);
+}
+
+pid_t bench_fork_reporting(int *report_fd)
+{
+    int ends[2];
+    if (pipe(ends) != 0)
+        bench_die("pipe failed");
+    pid_t child = fork();
+    if (child < 0)
+        bench_die("fork failed");
+    close(ends[child == 0 ? 0 : 1]);
+    *report_fd = ends[child == 0 ? 1 : 0];
+    return child;
+}
+
+void bench_report_send(int report_fd, uint64_t value)
+{
+    if (write(report_fd, &value, sizeof value) != (ssize_t)sizeof value)
+        bench_die("report failed");
+}
+
+uint64_t bench_report_receive(int report_fd)
+{
+    uint64_t value = 0;
+    if (read(report_fd, &value, sizeof value) != (ssize_t)sizeof value)
+        bench_die("no report from the other process");
+    return value;
 }

@@ -44,6 +44,15 @@ void bench_raise_nofile(void);
  * (async-signal-safe formatting), so a blocked accept() is not disturbed. */
 void bench_install_cpu_report(const volatile uint64_t *connection_counter);
 
+/* Pin this process to one CPU (bench_die if that fails). */
+void bench_pin_cpu(int cpu);
+/* fork() for a measuring pair: the child reports one number (its CPU time)
+ * back.  Returns the pid, 0 in the child; *report_fd is the child's end to
+ * bench_report_send on, or the parent's to bench_report_receive from. */
+pid_t bench_fork_reporting(int *report_fd);
+void bench_report_send(int report_fd, uint64_t value);
+uint64_t bench_report_receive(int report_fd);
+
 /* Print a message and exit(1). */
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #endif
 #include <getopt.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +29,6 @@
 enum { WARMUP = 50 };
 
 static const size_t exchange[5] = {250, 150, 110, 90, 30}; /* c, s, c, s, c */
-
-static void pin_to(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-        bench_die("cannot pin to CPU %d", cpu);
-}
 
 static int read_exactly(int fd, uint8_t *buf, size_t len)
 {
@@ -76,8 +66,7 @@ static void serve(int listen_fd, int n, int report_fd)
         close(fd);
     }
     cpu = bench_self_cpu_us() - cpu;
-    if (write(report_fd, &cpu, sizeof cpu) != (ssize_t)sizeof cpu)
-        bench_die("report failed");
+    bench_report_send(report_fd, cpu);
     _exit(0);
 }
 
@@ -95,22 +84,18 @@ int main(int argc, char **argv)
     }
     if (n <= 0)
         bench_die("tcp_floor: -n must be positive");
-    int port = 0, listen_fd = bench_listen(0, &port), report[2];
-    if (listen_fd < 0 || pipe(report) != 0)
+    int port = 0, listen_fd = bench_listen(0, &port), report;
+    if (listen_fd < 0)
         bench_die("setup failed");
-    pid_t child = fork();
-    if (child < 0)
-        bench_die("fork failed");
+    pid_t child = bench_fork_reporting(&report);
     if (child == 0) {
         if (pin)
-            pin_to(1);
-        close(report[0]);
-        serve(listen_fd, n, report[1]);
+            bench_pin_cpu(1);
+        serve(listen_fd, n, report);
     }
-    close(report[1]);
     close(listen_fd);
     if (pin)
-        pin_to(0);
+        bench_pin_cpu(0);
     static uint8_t buf[4096];
     for (int i = 0; i < WARMUP + n; i++) {
         int fd = bench_connect(port);
@@ -120,9 +105,7 @@ int main(int argc, char **argv)
             bench_die("client: exchange failed");
         close(fd);
     }
-    uint64_t cpu = 0;
-    if (read(report[0], &cpu, sizeof cpu) != (ssize_t)sizeof cpu)
-        bench_die("no report from the server");
+    uint64_t cpu = bench_report_receive(report);
     int status = 0;
     waitpid(child, &status, 0);
     printf("RESULT kind=tcp_floor n=%d server_us_per_conn=%.2f conns_per_cpu_s=%.0f\n", n,
