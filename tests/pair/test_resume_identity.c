@@ -36,6 +36,22 @@ static void configure(pair *p, enum how how, enum latch_client_auth mode, int cl
                                               PKI "client-only-eku-key.pem") == 0);
 }
 
+/* A second client configuration for how: the test CA, verifying or not,
+ * with the client certificate or not. */
+static latch_config *another_client(enum how how, int verify, int client_cert)
+{
+    latch_config *cfg = latch_config_new(LATCH_ROLE_CLIENT);
+    CHECK(cfg != NULL);
+    CHECK(latch_config_set_ca(cfg, PKI "ca.pem", NULL) == 0);
+    latch_config_set_verify(cfg, verify);
+    if (how != BY_PSK)
+        CHECK(latch_config_set_versions(cfg, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    if (client_cert)
+        CHECK(latch_config_add_cert_key_files(cfg, PKI "client-only-eku.pem",
+                                              PKI "client-only-eku-key.pem") == 0);
+    return cfg;
+}
+
 typedef struct outcome {
     int ok, resumed;
     char client_subject[256]; /* what the server says about the client, "" if NULL */
@@ -152,13 +168,7 @@ static void test_anonymous_session_not_resumed(enum how how)
     /* required now (same cache and ticket key): a full handshake */
     CHECK(latch_config_set_client_auth(p.server_config, LATCH_CLIENT_AUTH_REQUIRE,
                                        PKI "ca.pem") == 0);
-    latch_config *with_cert = latch_config_new(LATCH_ROLE_CLIENT);
-    CHECK(with_cert != NULL);
-    CHECK(latch_config_set_ca(with_cert, PKI "ca.pem", NULL) == 0);
-    if (how != BY_PSK)
-        CHECK(latch_config_set_versions(with_cert, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
-    CHECK(latch_config_add_cert_key_files(with_cert, PKI "client-only-eku.pem",
-                                          PKI "client-only-eku-key.pem") == 0);
+    latch_config *with_cert = another_client(how, 1, 1);
     outcome full = connect_once(&p, with_cert, anonymous.session);
     CHECK(full.ok);
     CHECK_EQ_INT(full.resumed, 0);
@@ -190,11 +200,7 @@ static void test_unverified_session_not_offered(enum how how)
     pair p;
     fprintf(stderr, "-- unverified session, %s\n", how_name[how]);
     configure(&p, how, LATCH_CLIENT_AUTH_NONE, 0);
-    latch_config *careless = latch_config_new(LATCH_ROLE_CLIENT);
-    CHECK(careless != NULL);
-    latch_config_set_verify(careless, 0);
-    if (how != BY_PSK)
-        CHECK(latch_config_set_versions(careless, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    latch_config *careless = another_client(how, 0, 0);
     outcome first = connect_once(&p, careless, NULL);
     CHECK(first.ok && first.session != NULL);
     CHECK_EQ_INT(first.server_subject[0], '\0');

@@ -49,12 +49,24 @@ static int resumes(pair *p, const latch_session *s)
     return resumed;
 }
 
+/* A pair whose client speaks TLS 1.2 only, resuming by session ID (tickets
+ * off), by ticket (the cache off) or either. */
+enum resume_by { BY_ID = 1, BY_TICKET = 2, BY_EITHER = 3 };
+
+static void tls12_pair(pair *p, const char *cert, enum resume_by by)
+{
+    CHECK(pair_configs(p, cert) == 0);
+    CHECK(latch_config_set_versions(p->client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    if (!(by & BY_TICKET))
+        CHECK(latch_config_set_tickets(p->server_config, 0, 3600) == 0);
+    if (!(by & BY_ID))
+        CHECK(latch_config_set_session_cache(p->server_config, 0, 0) == 0);
+}
+
 static void test_tls12_session_id(void)
 {
     pair p;
-    CHECK(pair_configs(&p, "p256") == 0);
-    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
-    CHECK(latch_config_set_tickets(p.server_config, 0, 3600) == 0);
+    tls12_pair(&p, "p256", BY_ID);
     latch_session *s = first_connection(&p);
     CHECK(s != NULL && s->ticket_len == 0 && s->session_id_len == 32);
     CHECK(resumes(&p, s) == 1);
@@ -71,9 +83,7 @@ static void test_tls12_session_id(void)
 static void test_shared_session_cache(void)
 {
     pair p;
-    CHECK(pair_configs(&p, "p256") == 0);
-    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
-    CHECK(latch_config_set_tickets(p.server_config, 0, 3600) == 0);
+    tls12_pair(&p, "p256", BY_ID);
     latch_session *s = first_connection(&p);
     CHECK(s != NULL && s->ticket_len == 0 && s->session_id_len == 32);
     latch_config *old = p.server_config;
@@ -98,9 +108,7 @@ static void test_shared_session_cache(void)
 static void test_tls12_ticket(void)
 {
     pair p;
-    CHECK(pair_configs(&p, "rsa2048") == 0);
-    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
-    CHECK(latch_config_set_session_cache(p.server_config, 0, 0) == 0);
+    tls12_pair(&p, "rsa2048", BY_TICKET);
     latch_session *s = first_connection(&p);
     CHECK(s != NULL && s->ticket_len > 0);
     CHECK(resumes(&p, s) == 1);
@@ -145,8 +153,7 @@ static latch_config *server_with_keys(const uint8_t *first, const uint8_t *secon
 static void test_tls12_ticket_renewal(void)
 {
     pair p;
-    CHECK(pair_configs(&p, "p256") == 0);
-    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    tls12_pair(&p, "p256", BY_EITHER);
     latch_config_free(p.server_config);
     p.server_config = server_with_keys(key_one, NULL);
     latch_session *first = first_connection(&p);
@@ -241,8 +248,7 @@ static void test_tls13_psk(void)
 static void test_ems_mismatch(void)
 {
     pair p;
-    CHECK(pair_configs(&p, "p256") == 0);
-    CHECK(latch_config_set_versions(p.client_config, LATCH_VERSION_TLS12, LATCH_VERSION_TLS12) == 0);
+    tls12_pair(&p, "p256", BY_EITHER);
     latch_session *s = first_connection(&p);
     CHECK(s != NULL && s->extended_master_secret == 1);
     latch_session forged = *s;

@@ -93,3 +93,15 @@ void pair_free(pair *p)
     latch_config_free(p->server_config);
     memset(p, 0, sizeof *p);
 }
+
+ssize_t pair_read_all(latch_conn *conn, uint8_t *buf, size_t cap, size_t chunk, size_t *have)
+{
+    ssize_t n;
+    do {
+        size_t room = cap - *have < chunk ? cap - *have : chunk;
+        n = latch_conn_read(conn, buf + *have, room);
+        if (n > 0)
+            *have += (size_t)n;
+    } while (n > 0);
+    return n;
+}

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "latch/latch.h"
 
@@ -30,5 +31,9 @@ size_t pair_pump(pair *p);
 /* Pump until both are READY, or one failed.  Returns 0 if both READY. */
 int pair_handshake(pair *p);
 void pair_free(pair *p);
+/* latch_conn_read into buf (cap bytes, *have of them filled already), at
+ * most chunk at a time, until it gives no more; returns its last result (0
+ * at close_notify, -LATCH_ERR_WOULD_BLOCK, -error). */
+ssize_t pair_read_all(latch_conn *conn, uint8_t *buf, size_t cap, size_t chunk, size_t *have);
 
 #endif
